@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: MIT
+# The one entry point: deps, all, run, test, bench-boot, clean. GNU Make only.
+#
+#   make               build build/hv and build/apps/<app>.img for every app
+#   make run [APP=hello] [ARGS="..."]   build, then boot an appliance on hv
+#   make test          unit, guest and integration tests
+#   make bench-boot    boot-time and CPU-overhead measurements (not a test)
+#   make deps          fetch and build newlib, fetch lwIP (done by make when missing)
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+MAKEFLAGS += --no-builtin-rules
+
+BUILD ?= build
+APP ?= hello
+ARGS ?=
+
+# --- host side: hv and host-built tests -------------------------------------------------
+HOST_CC ?= gcc
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP -Ihv-iface/include
+
+HV_SRCS := $(wildcard hv-iface/hv/*.c hv-iface/hv/*.S)
+HV_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HV_SRCS))
+
+$(BUILD)/host/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/host/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/hv: $(HV_OBJS)
+	$(HOST_CC) -o $@ $^
+
+# --- dependencies: newlib (built) and lwIP (fetched), see mk/deps.sh -----------------------
+DEPS_STAMP := $(BUILD)/deps/.done
+
+$(DEPS_STAMP): mk/deps.sh mk/guest-cc.in
+	mk/deps.sh $(BUILD)
+
+.PHONY: deps
+deps:
+	mk/deps.sh $(BUILD)
+
+# --- guest side: libos, platforms and apps, linked into one image per app ----------------
+GUEST_CC := $(BUILD)/toolchain/bin/x86_64-elf-gcc
+GUEST_AR := $(BUILD)/toolchain/bin/x86_64-elf-ar
+SYSROOT_LIB := $(BUILD)/sysroot/x86_64-elf/lib
+# libos implements clock_gettime, nanosleep and a monotonic clock; newlib declares them only
+# where the target says so.
+GUEST_DEFS := -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
+	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+	$(GUEST_DEFS) -Ihv-iface/include -Ilibos/include
+GUEST_LDFLAGS := -T libos/arch/x86_64/image.ld -Wl,--gc-sections -Wl,--build-id=none
+
+LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/arch/x86_64/*.c libos/arch/x86_64/*.S) \
+	$(wildcard platforms/kvm/hv_*.c platforms/kvm/hv_*.S)
+LIBOS_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(LIBOS_SRCS))
+LIBOS_A := $(BUILD)/libos.a
+
+$(BUILD)/guest/%.c.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -Ilibos/kernel -c $< -o $@
+
+$(BUILD)/guest/%.S.o: %.S | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(LIBOS_A): $(LIBOS_OBJS)
+	@rm -f $@
+	$(GUEST_AR) rcs $@ $^
+
+# link-image(output, objects): one app's objects + libos + newlib -> a bootable image.
+define link-image
+	@mkdir -p $(dir $(1))
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $(1) $(2) -Wl,--start-group $(LIBOS_A) \
+		$(SYSROOT_LIB)/libc.a $(SYSROOT_LIB)/libm.a -Wl,--end-group
+endef
+
+APPS := $(notdir $(patsubst %/,%,$(dir $(wildcard apps/*/*.c))))
+APPS := $(sort $(APPS))
+APP_IMAGES := $(patsubst %,$(BUILD)/apps/%.img,$(APPS))
+
+# Each app is the .c files in its folder.
+define app-rule
+$(1)_OBJS := $$(patsubst %,$$(BUILD)/guest/%.o,$$(wildcard apps/$(1)/*.c))
+$$(BUILD)/apps/$(1).img: $$($(1)_OBJS) $$(LIBOS_A) libos/arch/x86_64/image.ld
+	$$(call link-image,$$@,$$($(1)_OBJS))
+endef
+$(foreach app,$(APPS),$(eval $(call app-rule,$(app))))
+
+.PHONY: all apps
+all: $(BUILD)/hv apps
+apps: $(APP_IMAGES)
+
+.PHONY: run
+run: $(BUILD)/hv $(BUILD)/apps/$(APP).img
+	$(BUILD)/hv $(BUILD)/apps/$(APP).img $(ARGS)
+
+include mk/test.mk
+include mk/bench.mk
+
+.PHONY: clean distclean
+# clean keeps the fetched and built dependencies; distclean removes everything.
+clean:
+	rm -rf $(BUILD)/host $(BUILD)/guest $(BUILD)/apps $(BUILD)/tests $(BUILD)/bench \
+		$(BUILD)/hv $(LIBOS_A)
+distclean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/host $(BUILD)/guest $(BUILD)/tests -name '*.d' 2>/dev/null)

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/* The hypervisor core's shared declarations: one VM, its layout, tunables and exit codes. */
+#ifndef HV_H
+#define HV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv_abi.h"
+#include "symbols.h"
+
+/* Tunables, in one place. */
+#define HV_MEM_DEFAULT (32ull << 20)   /* guest RAM when --mem is not given */
+#define HV_MEM_MAX (3ull << 30)        /* RAM stays below the device windows at 3 GiB */
+#define HV_STACK_SIZE (1ull << 20)     /* the guest's main stack, at the top of RAM */
+#define HV_STACK_GUARD (64ull << 10)   /* unmapped below the stack: large frames can't skip it */
+#define HV_HEAP_MIN (1ull << 20)       /* RAM the image must leave free for its heap */
+#define HV_ARGS_MAX (3 * HV_PAGE_SIZE) /* bytes of guest argument strings, NULs included */
+#define HV_BACKTRACE_MAX 16            /* frames printed after a guest fault */
+
+/*
+ * hv's own area in guest-physical memory, below HV_IMAGE_BASE. Page 0 is
+ * never mapped. Everything up to HV_L_BOOT_INFO is supervisor-only; the
+ * boot info and argument strings are readable by the guest, the shared-info
+ * page writable.
+ */
+#define HV_L_GDT 0x1000ull
+#define HV_L_IDT 0x2000ull
+#define HV_L_TSS 0x3000ull        /* TSS, then its 8 KiB I/O bitmap: 3 pages */
+#define HV_L_STUBS 0x6000ull      /* ring-0 fault stubs */
+#define HV_L_FSTACK 0x7000ull     /* ring-0 stack for the stubs, 4 pages */
+#define HV_L_FSTACK_TOP 0xb000ull
+#define HV_L_PT_POOL 0xb000ull    /* page-table pages */
+#define HV_L_BOOT_INFO 0xfb000ull /* struct hv_boot_info */
+#define HV_L_ARGS 0xfc000ull      /* argument strings, HV_ARGS_MAX bytes */
+#define HV_L_SHARED 0xff000ull    /* struct hv_shared_info */
+
+/* The I/O port through which the ring-0 fault stubs report; closed to ring 3. */
+#define HV_FAULT_PORT 0x4f0u
+
+/* hv's exit status when it does not return a guest's own status. */
+enum hv_exit_code {
+	HV_EXIT_USAGE = 64,       /* bad command line */
+	HV_EXIT_IMAGE = 65,       /* image rejected by the loader */
+	HV_EXIT_NOINPUT = 66,     /* image missing or unreadable */
+	HV_EXIT_NOKVM = 69,       /* /dev/kvm missing, not permitted, or unusable */
+	HV_EXIT_OSERR = 71,       /* a host call failed */
+	HV_EXIT_GUEST_FAULT = 80, /* the guest took a CPU exception */
+	HV_EXIT_GUEST_ABI = 81,   /* bad hypercall, argument or pointer */
+	HV_EXIT_GUEST_CRASH = 82, /* triple fault or an exit hv cannot serve */
+};
+
+/* Exit kinds counted by --stats. */
+enum hv_exit_kind {
+	HV_EXITK_HYPERCALL,
+	HV_EXITK_FAULT,
+	HV_EXITK_MMIO,
+	HV_EXITK_INTR,
+	HV_EXITK_SHUTDOWN,
+	HV_EXITK_OTHER,
+	HV_EXITK_COUNT
+};
+
+struct hv_stats {
+	uint64_t exits[HV_EXITK_COUNT];
+	uint64_t calls[HV_CALL_COUNT];
+	uint64_t ns_start;   /* when the VM was created */
+	uint64_t ns_guest;   /* inside KVM_RUN */
+	uint64_t ns_blocked; /* in the block hypercall, waiting */
+	uint64_t ns_end;
+};
+
+struct hv_image {
+	const char *path;
+	const uint8_t *data; /* the whole file, mapped read-only */
+	size_t size;
+};
+
+struct hv_vm {
+	const char *name; /* for messages: the image path */
+	struct hv_image image;
+
+	int vm_fd;
+	int vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	int wake_fd;           /* eventfd that ends a block hypercall early */
+	unsigned wake_sources; /* things that can wake a block with no deadline */
+
+	uint8_t *mem; /* guest RAM [0, mem_size), host mapping */
+	uint64_t mem_size;
+
+	/* Layout decided at load time. */
+	uint64_t entry;
+	uint64_t image_lo, image_hi;
+	uint64_t heap_lo, heap_hi;
+	uint64_t stack_lo, stack_hi;
+
+	uint64_t tsc_hz;
+	uint64_t tsc_base;
+	uint64_t ns_mul; /* guest ns = (tsc ticks * ns_mul) >> 32 */
+
+	struct symbols syms; /* read from the image at the first fault */
+	bool syms_loaded;
+
+	bool ended;
+	int status; /* hv's exit status for this VM once ended */
+	struct hv_stats stats;
+};
+
+/* Process-wide state: the /dev/kvm handle. */
+int kvm_open(void);
+
+/* vm.c: create, load, enter, run, destroy one VM. Each returns 0 or an hv_exit_code. */
+int vm_create(struct hv_vm *vm, int kvm_fd, uint64_t mem_size);
+int vm_load(struct hv_vm *vm, const struct hv_image *img, int argc, char **argv);
+int vm_run(struct hv_vm *vm);
+void vm_destroy(struct hv_vm *vm);
+
+/*
+ * End the VM with an hv exit code and a one-line message naming what the
+ * guest did. The run loop stops at its next turn; nothing else in hv stops.
+ */
+void vm_fail(struct hv_vm *vm, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Checked access to guest memory: the host address of [gpa, gpa + len), or
+ * NULL when any of it lies outside what the guest may name. Reads may cover
+ * the boot info and everything above it; writes only the shared-info page
+ * and above. Never trust a guest value before it went through here.
+ */
+void *vm_guest_read(struct hv_vm *vm, uint64_t gpa, uint64_t len);
+void *vm_guest_write(struct hv_vm *vm, uint64_t gpa, uint64_t len);
+
+/* The guest's monotonic clock, in ns, read now on the host. */
+uint64_t vm_guest_now(const struct hv_vm *vm);
+
+/* hypercall.c */
+void hypercall_dispatch(struct hv_vm *vm, unsigned call, uint32_t gpa);
+extern const char *const hypercall_names[HV_CALL_COUNT];
+
+/* fault.c */
+void fault_report(struct hv_vm *vm);
+void fault_shutdown(struct hv_vm *vm);
+
+/* cpu_x86_64.c: hv's GDT, TSS, IDT and stubs, and the state of the first entry. */
+void cpu_write_tables(uint8_t *mem);
+int cpu_set_boot_state(struct hv_vm *vm, uint64_t cr3);
+
+/* stats.c */
+uint64_t hv_now_ns(void);
+void stats_print(const struct hv_vm *vm);
+
+/* options.c */
+int parse_size(const char *s, uint64_t *out);
+void format_size(uint64_t bytes, char *buf, size_t len);
+
+static inline uint64_t hv_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+#endif /* HV_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/* hv: load a unikernel image into a new VM on /dev/kvm and run it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hv.h"
+
+static const char usage[] =
+	"Usage: hv [OPTIONS] IMAGE [ARGS...]\n"
+	"Run the unikernel IMAGE in a new VM on /dev/kvm. The guest's argv is IMAGE ARGS...\n"
+	"\n"
+	"Options:\n"
+	"  --mem=SIZE   guest RAM: bytes, or with a K, M or G suffix (default 32M, at most 3G)\n"
+	"  --stats      at exit, print the exits by kind and where the time went\n"
+	"               (guest, hv, blocked) to stderr\n"
+	"  --version    print hv's version and the ABI version it speaks\n"
+	"  -h, --help   print this help\n"
+	"\n"
+	"Exit status: the guest's own exit status (0-255) when it exits, otherwise\n"
+	"   64  bad command line (unknown option, bad --mem, --mem too small)\n"
+	"   65  image rejected (not ELF64 x86-64, bad segments or entry, no or wrong ABI note)\n"
+	"   66  image missing or unreadable\n"
+	"   69  /dev/kvm missing, not permitted or unusable\n"
+	"   71  a host system call failed\n"
+	"   80  the guest took a CPU exception (null pointer, divide error, stack overflow...)\n"
+	"   81  the guest broke the ABI (unknown hypercall, bad argument or pointer)\n"
+	"   82  the guest triple-faulted or made an exit hv cannot serve\n"
+	"A guest exiting with one of these numbers looks like hv's own error; appliances\n"
+	"keep to 0-63 to stay distinguishable.\n";
+
+struct options {
+	uint64_t mem;
+	const char *mem_arg;
+	int stats;
+	const char *image;
+	int argc; /* the guest's argv: the image path, then ARGS */
+	char **argv;
+};
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_MEM = 256, OPT_STATS, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->mem = HV_MEM_DEFAULT;
+	opterr = 0;
+	/* "+": options end at IMAGE; what follows belongs to the guest. */
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_MEM:
+			o->mem_arg = optarg;
+			if (parse_size(optarg, &o->mem)) {
+				fprintf(stderr, "hv: --mem=%s: not a size (try 64M or 1G)\n", optarg);
+				return HV_EXIT_USAGE;
+			}
+			break;
+		case OPT_STATS:
+			o->stats = 1;
+			break;
+		case OPT_VERSION:
+			printf("hv 0.1, guest ABI version %d\n", HV_ABI_VERSION);
+			exit(0);
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "hv: unknown option '%s' (see hv --help)\n", argv[optind - 1]);
+			return HV_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "hv: no image given (see hv --help)\n");
+		return HV_EXIT_USAGE;
+	}
+	if (o->mem % HV_PAGE_SIZE || o->mem == 0) {
+		fprintf(stderr, "hv: --mem=%s: must be a non-zero multiple of 4K\n", o->mem_arg);
+		return HV_EXIT_USAGE;
+	}
+	if (o->mem > HV_MEM_MAX) {
+		fprintf(stderr, "hv: --mem=%s: too large, hv gives a guest at most 3G\n", o->mem_arg);
+		return HV_EXIT_USAGE;
+	}
+	o->image = argv[optind];
+	o->argc = argc - optind;
+	o->argv = argv + optind;
+	return 0;
+}
+
+static int open_image(const char *path, struct hv_image *img)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "hv: %s: %s\n", path, strerror(errno));
+		return HV_EXIT_NOINPUT;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "hv: %s: not a regular file\n", path);
+		close(fd);
+		return HV_EXIT_NOINPUT;
+	}
+	img->path = path;
+	img->size = (size_t)st.st_size;
+	img->data = (const uint8_t *)"";
+	if (img->size > 0) {
+		img->data = mmap(NULL, img->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (img->data == MAP_FAILED) {
+			fprintf(stderr, "hv: %s: %s\n", path, strerror(errno));
+			close(fd);
+			return HV_EXIT_NOINPUT;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct hv_image image;
+	struct hv_vm vm = { 0 };
+	int kvm_fd, rc;
+
+	rc = parse_options(argc, argv, &opt);
+	if (rc)
+		return rc;
+	/* Deadlines of the block hypercall should not be rounded up by 50 us of slack. */
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	/* A closed stdout is the guest's console error, not a reason for hv to die. */
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = open_image(opt.image, &image);
+	if (rc)
+		return rc;
+	kvm_fd = kvm_open();
+	if (kvm_fd < 0)
+		return HV_EXIT_NOKVM;
+
+	vm.name = opt.image;
+	rc = vm_create(&vm, kvm_fd, opt.mem);
+	if (!rc)
+		rc = vm_load(&vm, &image, opt.argc, opt.argv);
+	if (!rc)
+		rc = vm_run(&vm);
+	if (opt.stats && vm.stats.ns_end)
+		stats_print(&vm);
+	vm_destroy(&vm);
+	return rc;
+}

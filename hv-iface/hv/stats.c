@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* --stats: exits by kind and where the time went, printed when the VM ends. */
+#include <stdio.h>
+#include <time.h>
+
+#include "hv.h"
+
+uint64_t hv_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *const kind_names[HV_EXITK_COUNT] = {
+	[HV_EXITK_HYPERCALL] = "hypercall",
+	[HV_EXITK_FAULT] = "fault report",
+	[HV_EXITK_MMIO] = "mmio",
+	[HV_EXITK_INTR] = "interrupted",
+	[HV_EXITK_SHUTDOWN] = "shutdown",
+	[HV_EXITK_OTHER] = "other",
+};
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+void stats_print(const struct hv_vm *vm)
+{
+	const struct hv_stats *s = &vm->stats;
+	uint64_t total = s->ns_end - s->ns_start, exits = 0;
+	/* Guest time is spent inside KVM_RUN (KVM's in-kernel work included); hv time is
+	 * the rest (setup, loading, serving exits) except sleeping in the block call. */
+	uint64_t host = total - s->ns_guest - s->ns_blocked;
+
+	for (int k = 0; k < HV_EXITK_COUNT; k++)
+		exits += s->exits[k];
+	fprintf(stderr, "hv: %s: stats: %llu exits in %.3f ms: guest %.3f ms, hv %.3f ms, "
+			"blocked %.3f ms\n",
+		vm->name, (unsigned long long)exits, ms(total), ms(s->ns_guest), ms(host),
+		ms(s->ns_blocked));
+	for (int k = 0; k < HV_EXITK_COUNT; k++) {
+		if (!s->exits[k])
+			continue;
+		fprintf(stderr, "hv: %s: stats:   %-14s %llu\n", vm->name, kind_names[k],
+			(unsigned long long)s->exits[k]);
+		if (k != HV_EXITK_HYPERCALL)
+			continue;
+		for (int c = 0; c < HV_CALL_COUNT; c++)
+			if (s->calls[c])
+				fprintf(stderr, "hv: %s: stats:     %-12s %llu\n", vm->name,
+					hypercall_names[c], (unsigned long long)s->calls[c]);
+	}
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/* One VM's life: create it on /dev/kvm, load an image with its boot layout, destroy it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "elf.h"
+#include "hv.h"
+#include "paging.h"
+
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+
+/* RAM above the image that the layout needs: heap, stack guard, stack. */
+static const uint64_t above_image = HV_HEAP_MIN + HV_STACK_GUARD + HV_STACK_SIZE;
+
+int kvm_open(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			fprintf(stderr, "hv: /dev/kvm does not exist: load the kvm module "
+					"(modprobe kvm_intel or kvm_amd) or run on a host with KVM\n");
+		else if (errno == EACCES || errno == EPERM)
+			fprintf(stderr, "hv: /dev/kvm: permission denied: add yourself to its "
+					"group (ls -l /dev/kvm; usermod -aG kvm $USER) or run as root\n");
+		else
+			fprintf(stderr, "hv: /dev/kvm: %s\n", strerror(errno));
+		return -1;
+	}
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		fprintf(stderr, "hv: /dev/kvm speaks an API version other than %d\n",
+			KVM_API_VERSION);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void vm_fail(struct hv_vm *vm, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vm->ended)
+		return;
+	fprintf(stderr, "hv: %s: ", vm->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	vm->ended = true;
+	vm->status = code;
+}
+
+void *vm_guest_read(struct hv_vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa < HV_L_BOOT_INFO || gpa > vm->mem_size || len > vm->mem_size - gpa)
+		return NULL;
+	return vm->mem + gpa;
+}
+
+void *vm_guest_write(struct hv_vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa < HV_L_SHARED)
+		return NULL;
+	return vm_guest_read(vm, gpa, len);
+}
+
+uint64_t vm_guest_now(const struct hv_vm *vm)
+{
+	return (uint64_t)(((unsigned __int128)(hv_rdtsc() - vm->tsc_base) * vm->ns_mul) >> 32);
+}
+
+static int host_error(struct hv_vm *vm, const char *what)
+{
+	vm_fail(vm, HV_EXIT_NOKVM, "%s: %s", what, strerror(errno));
+	return HV_EXIT_NOKVM;
+}
+
+int vm_create(struct hv_vm *vm, int kvm_fd, uint64_t mem_size)
+{
+	struct kvm_userspace_memory_region region;
+	int run_size;
+	long khz;
+
+	vm->vm_fd = vm->vcpu_fd = vm->wake_fd = -1;
+	vm->stats.ns_start = hv_now_ns();
+	vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return host_error(vm, "KVM_CREATE_VM");
+	/* Untouched guest pages cost nothing: only what the guest uses is ever allocated. */
+	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		vm->mem = NULL;
+		return host_error(vm, "allocating guest memory");
+	}
+	vm->mem_size = mem_size;
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = mem_size,
+		.userspace_addr = (uint64_t)(uintptr_t)vm->mem,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return host_error(vm, "KVM_SET_USER_MEMORY_REGION");
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0)
+		return host_error(vm, "KVM_CREATE_VCPU");
+	run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_size < (int)sizeof(struct kvm_run))
+		return host_error(vm, "KVM_GET_VCPU_MMAP_SIZE");
+	vm->run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED) {
+		vm->run = NULL;
+		return host_error(vm, "mapping the vCPU run area");
+	}
+	vm->run_size = (size_t)run_size;
+	khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	if (khz <= 0)
+		return host_error(vm, "KVM_GET_TSC_KHZ");
+	vm->tsc_hz = (uint64_t)khz * 1000;
+	vm->ns_mul = (1000000000ull << 32) / vm->tsc_hz;
+	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->wake_fd < 0)
+		return host_error(vm, "eventfd");
+	return 0;
+}
+
+/*
+ * The image's pages, W^X as its segments ask. Segments that share a page
+ * (an image not linked page-aligned) give that page the union of their
+ * attributes, so ranges never overlap.
+ */
+static unsigned image_ranges(const struct elf_image *img, struct pg_range *out)
+{
+	struct elf_segment seg[ELF_MAX_SEGMENTS];
+	unsigned n = 0;
+
+	memcpy(seg, img->seg, sizeof(seg));
+	for (unsigned i = 1; i < img->nr_segments; i++) /* insertion sort by address */
+		for (unsigned j = i; j > 0 && seg[j - 1].gpa > seg[j].gpa; j--) {
+			struct elf_segment t = seg[j];
+			seg[j] = seg[j - 1];
+			seg[j - 1] = t;
+		}
+	for (unsigned i = 0; i < img->nr_segments; i++) {
+		uint64_t lo = ALIGN_DOWN(seg[i].gpa, HV_PAGE_SIZE);
+		uint64_t hi = ALIGN_UP(seg[i].gpa + seg[i].memsz, HV_PAGE_SIZE);
+		unsigned attr = PG_USER | ((seg[i].flags & 2) ? PG_WRITE : 0) |
+				((seg[i].flags & 1) ? PG_EXEC : 0);
+
+		if (n > 0 && lo < out[n - 1].gpa + out[n - 1].size) {
+			/* The shared page: take it off the previous range, give it both. */
+			struct pg_range *prev = &out[n - 1];
+
+			prev->size -= HV_PAGE_SIZE;
+			unsigned both = prev->attr | attr;
+			if (prev->size == 0)
+				n--;
+			out[n++] = (struct pg_range){ lo, HV_PAGE_SIZE, both };
+			lo += HV_PAGE_SIZE;
+		}
+		if (lo < hi)
+			out[n++] = (struct pg_range){ lo, hi - lo, attr };
+	}
+	return n;
+}
+
+static int build_page_tables(struct hv_vm *vm, const struct elf_image *img, uint64_t *cr3)
+{
+	struct pg_range r[8 + 2 * ELF_MAX_SEGMENTS] = {
+		{ HV_L_GDT, HV_PAGE_SIZE, PG_WRITE }, /* the CPU sets accessed bits */
+		{ HV_L_IDT, HV_PAGE_SIZE, 0 },
+		{ HV_L_TSS, HV_L_STUBS - HV_L_TSS, PG_WRITE },
+		{ HV_L_STUBS, HV_PAGE_SIZE, PG_EXEC },
+		{ HV_L_FSTACK, HV_L_FSTACK_TOP - HV_L_FSTACK, PG_WRITE },
+		{ HV_L_BOOT_INFO, HV_L_SHARED - HV_L_BOOT_INFO, PG_USER },
+		{ HV_L_SHARED, HV_PAGE_SIZE, PG_USER | PG_WRITE },
+		{ vm->stack_lo, vm->stack_hi - vm->stack_lo, PG_USER | PG_WRITE },
+	};
+	unsigned n = 8;
+
+	n += image_ranges(img, r + n);
+	if (vm->heap_hi > vm->heap_lo)
+		r[n++] = (struct pg_range){ vm->heap_lo, vm->heap_hi - vm->heap_lo,
+					    PG_USER | PG_WRITE };
+	return paging_build(vm->mem, HV_L_PT_POOL, HV_L_BOOT_INFO, r, n, cr3);
+}
+
+static int write_args(struct hv_vm *vm, struct hv_boot_info *bi, int argc, char **argv)
+{
+	uint64_t off = 0;
+
+	for (int i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]) + 1;
+
+		if (len > HV_ARGS_MAX - off) {
+			vm_fail(vm, HV_EXIT_USAGE, "guest arguments too long: hv passes at most %u "
+				"bytes (NULs included)", HV_ARGS_MAX);
+			return HV_EXIT_USAGE;
+		}
+		memcpy(vm->mem + HV_L_ARGS + off, argv[i], len);
+		off += len;
+	}
+	bi->args = HV_L_ARGS;
+	bi->argc = (uint32_t)argc;
+	bi->args_size = (uint32_t)off;
+	return 0;
+}
+
+static void add_mem(struct hv_boot_info *bi, uint64_t gpa, uint64_t size, uint32_t type)
+{
+	bi->mem[bi->nr_mem++] = (struct hv_mem_region){ .gpa = gpa, .size = size, .type = type };
+}
+
+int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **argv)
+{
+	struct hv_boot_info *bi = (struct hv_boot_info *)(vm->mem + HV_L_BOOT_INFO);
+	struct elf_image img;
+	char err[256], have[32], need[32];
+	uint64_t cr3;
+	int rc;
+
+	vm->image = *image;
+	if (elf_parse(image->data, image->size, HV_IMAGE_BASE, HV_MEM_MAX - above_image, &img, err,
+		      sizeof(err))) {
+		vm_fail(vm, HV_EXIT_IMAGE, "%s", err);
+		return HV_EXIT_IMAGE;
+	}
+	if (img.hi > vm->mem_size - above_image) {
+		format_size(vm->mem_size, have, sizeof(have));
+		format_size(ALIGN_UP(img.hi + above_image, 1 << 20), need, sizeof(need));
+		vm_fail(vm, HV_EXIT_USAGE, "--mem=%s is too small for this image (it needs at least %s)",
+			have, need);
+		return HV_EXIT_USAGE;
+	}
+	vm->entry = img.entry;
+	vm->image_lo = img.lo;
+	vm->image_hi = img.hi;
+	vm->stack_hi = vm->mem_size;
+	vm->stack_lo = vm->stack_hi - HV_STACK_SIZE;
+	vm->heap_lo = ALIGN_UP(img.hi, HV_PAGE_SIZE);
+	vm->heap_hi = vm->stack_lo - HV_STACK_GUARD;
+	elf_load(image->data, &img, vm->mem);
+
+	cpu_write_tables(vm->mem);
+	rc = build_page_tables(vm, &img, &cr3);
+	if (rc) {
+		vm_fail(vm, HV_EXIT_IMAGE, "cannot build page tables for this layout: %s",
+			rc == -ENOSPC ? "too many page-table pages" : "bad range");
+		return HV_EXIT_IMAGE;
+	}
+
+	bi->magic = HV_BOOT_MAGIC;
+	bi->abi_version = HV_ABI_VERSION;
+	bi->tsc_hz = vm->tsc_hz;
+	bi->shared_info = HV_L_SHARED;
+	add_mem(bi, 0, HV_IMAGE_BASE, HV_MEM_HV);
+	add_mem(bi, HV_L_SHARED, HV_PAGE_SIZE, HV_MEM_SHARED);
+	add_mem(bi, vm->image_lo, vm->image_hi - vm->image_lo, HV_MEM_IMAGE);
+	add_mem(bi, vm->heap_lo, vm->heap_hi - vm->heap_lo, HV_MEM_RAM);
+	add_mem(bi, vm->stack_lo, vm->stack_hi - vm->stack_lo, HV_MEM_STACK);
+	rc = write_args(vm, bi, argc, argv);
+	if (rc)
+		return rc;
+
+	rc = cpu_set_boot_state(vm, cr3);
+	if (rc) {
+		errno = -rc;
+		return host_error(vm, "setting the boot CPU state");
+	}
+	/* The guest's monotonic clock starts now. */
+	vm->tsc_base = hv_rdtsc();
+	bi->tsc_base = vm->tsc_base;
+	return 0;
+}
+
+void vm_destroy(struct hv_vm *vm)
+{
+	symbols_free(&vm->syms);
+	if (vm->wake_fd >= 0)
+		close(vm->wake_fd);
+	if (vm->run)
+		munmap(vm->run, vm->run_size);
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->mem)
+		munmap(vm->mem, vm->mem_size);
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest<->hv ABI: image note, boot info, hypercalls and the shared-info page.
+ *
+ * This header is the only one that both the guest (libos) and the host (hv)
+ * include. It is self-contained (no libc headers beyond <stdint.h>), uses
+ * fixed-width little-endian types for every shared structure, and carries
+ * the ABI version that an image's note must match exactly.
+ *
+ * Addresses passed across the boundary are guest-physical (gpa). On hv the
+ * guest runs with virtual == physical addresses, so a pointer is its gpa.
+ * Assembly may include it for the constants that come before the first type.
+ */
+#ifndef HV_ABI_H
+#define HV_ABI_H
+
+#define HV_ABI_VERSION 1
+#define HV_NOTE_NAME "hv"
+#define HV_NOTE_ABI 1
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/*
+ * Image note (HV_NOTE_NAME, HV_NOTE_ABI above). An image declares that it
+ * speaks this ABI with an ELF note (in a PT_NOTE segment) named "hv\0" of
+ * type HV_NOTE_ABI whose descriptor is struct hv_note_abi. hv refuses an
+ * image without it or with another version.
+ */
+struct hv_note_abi {
+	uint32_t abi_version;
+	uint32_t flags; /* none defined; must be 0 */
+};
+
+/*
+ * Guest-physical memory. Everything below HV_IMAGE_BASE belongs to hv (its
+ * page tables, GDT, TSS, IDT, fault stubs, boot info, shared info); page 0 is
+ * never mapped. Images are linked at HV_IMAGE_BASE with virtual == physical
+ * addresses. Guest RAM and every device window lie below 4 GiB, so a
+ * hypercall argument pointer always fits the 32-bit port write.
+ */
+#define HV_PAGE_SIZE 4096u
+#define HV_IMAGE_BASE 0x100000u
+#define HV_GPA_LIMIT 0x100000000ull
+
+/*
+ * Hypercalls. The guest writes the gpa of the call's argument block with a
+ * 32-bit `out` to HV_PORT(call); hv reads the block, does the call, writes
+ * results back into the block and resumes the guest after the `out`.
+ * Ports are 4 apart because a 32-bit `out` checks 4 bits of the TSS I/O
+ * bitmap; hv opens exactly these ports to ring 3. The block must lie in
+ * guest RAM, outside hv's area, and be 8-byte aligned. A bad call number or
+ * block ends the VM.
+ */
+#define HV_PORT_BASE 0x500u
+#define HV_PORT(call) (HV_PORT_BASE + 4u * (call))
+
+enum hv_call {
+	HV_CALL_CONSOLE_WRITE = 0,
+	HV_CALL_EXIT = 1,
+	HV_CALL_WALLCLOCK = 2,
+	HV_CALL_BLOCK = 3,
+	HV_CALL_COUNT
+};
+
+/* Write len bytes at buf to the console. ret: bytes written or -errno. */
+struct hv_console_write {
+	uint64_t buf;
+	uint64_t len;
+	int64_t ret;
+};
+
+/* End the VM; hv exits with status & 0xff when this is its only VM. */
+struct hv_exit {
+	int32_t status;
+	uint32_t pad;
+};
+
+/*
+ * Wall-clock time: realtime_ns (ns since the Unix epoch) read at the same
+ * instant as tsc, so the guest can extend it with its own monotonic clock.
+ */
+struct hv_wallclock {
+	uint64_t realtime_ns;
+	uint64_t tsc;
+};
+
+/*
+ * Block until an event is pending or the guest's monotonic clock reaches
+ * deadline_ns (HV_DEADLINE_NONE: no deadline). Returns at once, without
+ * sleeping, when vcpu_info[0].evtchn_upcall_pending is already set: the
+ * guest clears that flag, scans for work, runs it, then blocks, and a wake-up
+ * that arrives between the scan and the block is never lost (Xen's
+ * SCHEDOP_block rule). hv does not clear the flag. ret: HV_BLOCK_EVENT or
+ * HV_BLOCK_DEADLINE, whichever ended the wait.
+ */
+#define HV_DEADLINE_NONE UINT64_MAX
+#define HV_BLOCK_EVENT 0
+#define HV_BLOCK_DEADLINE 1
+
+struct hv_block {
+	uint64_t deadline_ns;
+	int64_t ret;
+};
+
+/*
+ * Boot info. On entry (64-bit, ring 3, SSE on, interrupts off, virtual ==
+ * physical) %rdi holds the gpa of this block and %rsp the top of the main
+ * stack (16-byte aligned, an unmapped guard page below the stack). The block
+ * and the argument strings are read-only to the guest.
+ */
+#define HV_BOOT_MAGIC 0x49425648u /* "HVBI" */
+#define HV_MAX_MEM_REGIONS 16
+#define HV_MAX_DEVICES 16
+
+enum hv_mem_type {
+	HV_MEM_RAM = 1,     /* free for the guest's allocator */
+	HV_MEM_IMAGE = 2,   /* the loaded image, from its lowest to highest segment */
+	HV_MEM_STACK = 3,   /* the main stack; its guard page is below it, unmapped */
+	HV_MEM_HV = 4,      /* hv's own area; not accessible to the guest */
+	HV_MEM_SHARED = 5,  /* the shared-info page */
+};
+
+struct hv_mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint32_t type; /* enum hv_mem_type */
+	uint32_t pad;
+};
+
+/* A device window (used from ABI version 1 on; none are declared yet). */
+struct hv_device {
+	uint32_t type;
+	uint32_t pad;
+	uint64_t gpa;
+	uint64_t size;
+};
+
+struct hv_boot_info {
+	uint32_t magic;       /* HV_BOOT_MAGIC */
+	uint32_t abi_version; /* HV_ABI_VERSION */
+	uint64_t tsc_hz;      /* TSC ticks per second */
+	uint64_t tsc_base;    /* TSC value at guest monotonic time zero */
+	uint64_t shared_info; /* gpa of struct hv_shared_info */
+	uint64_t args;        /* gpa of argc NUL-terminated strings, back to back */
+	uint32_t argc;
+	uint32_t args_size;   /* bytes at args, NULs included */
+	uint32_t nr_mem;
+	uint32_t nr_devices;
+	struct hv_mem_region mem[HV_MAX_MEM_REGIONS];
+	struct hv_device devices[HV_MAX_DEVICES];
+};
+
+/*
+ * The shared-info page, one per domain, with the field names and offsets of
+ * Xen's x86-64 2-level event-channel layout, so the guest's event code is the
+ * same on hv and on Xen. Port p is pending when bit p of evtchn_pending is
+ * set; the guest masks it with evtchn_mask. Setting a port pending also sets
+ * bit (p / 64) of evtchn_pending_sel and evtchn_upcall_pending.
+ */
+#define HV_LEGACY_MAX_VCPUS 32
+#define HV_EVTCHN_WORDS 64
+#define HV_NR_EVTCHN (HV_EVTCHN_WORDS * 64)
+
+struct hv_vcpu_time_info {
+	uint32_t version;
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad1[2];
+};
+
+struct hv_vcpu_info {
+	uint8_t evtchn_upcall_pending;
+	uint8_t evtchn_upcall_mask;
+	uint8_t pad[6];
+	uint64_t evtchn_pending_sel;
+	uint64_t arch_cr2;
+	uint64_t arch_pad;
+	struct hv_vcpu_time_info time;
+};
+
+struct hv_shared_info {
+	struct hv_vcpu_info vcpu_info[HV_LEGACY_MAX_VCPUS];
+	uint64_t evtchn_pending[HV_EVTCHN_WORDS];
+	uint64_t evtchn_mask[HV_EVTCHN_WORDS];
+	uint32_t wc_version;
+	uint32_t wc_sec;
+	uint32_t wc_nsec;
+	uint32_t wc_sec_hi;
+};
+
+/* Layout checks: both sides compile these. */
+_Static_assert(sizeof(struct hv_vcpu_info) == 64, "vcpu_info is 64 bytes");
+_Static_assert(sizeof(struct hv_shared_info) <= HV_PAGE_SIZE, "shared info fits a page");
+_Static_assert(sizeof(struct hv_boot_info) <= HV_PAGE_SIZE, "boot info fits a page");
+
+#endif /* __ASSEMBLER__ */
+#endif /* HV_ABI_H */

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform interface: everything libos needs from whatever it boots on
+ * (hv, QEMU, Xen). A platform's entry code fills a struct boot and calls
+ * libos_start(); libos reaches the platform only through struct platform.
+ * Nothing above this line knows which platform it runs on.
+ */
+#ifndef LIBOS_PLATFORM_H
+#define LIBOS_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BOOT_MAX_RAM 8
+
+struct platform {
+	const char *name;
+	/* Write to the console; returns when the bytes are out of the guest's hands. */
+	void (*console_write)(const char *buf, size_t len);
+	/* Wall-clock time: ns since the Unix epoch, and the TSC read at that instant. */
+	void (*wallclock)(uint64_t *realtime_ns, uint64_t *tsc);
+	/*
+	 * Wait until an event may be pending or the monotonic clock reaches
+	 * deadline_ns (UINT64_MAX: no deadline). May return early; callers
+	 * recheck their condition.
+	 */
+	void (*block)(uint64_t deadline_ns);
+	/* End the guest with status. */
+	void (*exit)(int status) __attribute__((noreturn));
+};
+
+struct boot_ram {
+	uint64_t base;
+	uint64_t size;
+};
+
+/* What the platform found at boot. */
+struct boot {
+	const struct platform *platform;
+	uint64_t tsc_hz;
+	uint64_t tsc_base;          /* TSC at monotonic time zero */
+	struct boot_ram ram[BOOT_MAX_RAM]; /* free RAM for the allocator */
+	unsigned nr_ram;
+	const char *args;           /* argc NUL-terminated strings, back to back */
+	unsigned argc;
+	size_t args_size;
+};
+
+/* The platform libos runs on, set once by libos_start(). */
+extern const struct platform *platform;
+
+/* libos's init sequence; never returns. */
+_Noreturn void libos_start(const struct boot *boot);
+
+/* Zero .bss; the first thing a platform's entry does when its loader may not have. */
+void libos_clear_bss(void);
+
+#endif /* LIBOS_PLATFORM_H */

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Declarations shared inside libos's kernel; not part of the application interface. */
+#ifndef LIBOS_KERNEL_H
+#define LIBOS_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform.h"
+
+/* Init steps, in the order libos_start() calls them. */
+void mem_init(const struct boot *boot);
+void clock_init(uint64_t tsc_hz, uint64_t tsc_base);
+
+/* Page frames for drivers and stacks: n contiguous pages, or NULL. */
+void *pages_alloc(size_t n);
+void pages_free(void *addr, size_t n);
+size_t pages_free_count(void);
+
+#endif /* LIBOS_KERNEL_H */

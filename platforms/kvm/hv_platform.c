@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* The hv platform: boot info to struct boot, and hypercalls by port I/O from ring 3. */
+#include <stdint.h>
+
+#include "hv_abi.h"
+#include "libos.h"
+#include "platform.h"
+
+/* The gpa of the argument block goes out on the call's port; hv answers in the block. */
+static inline void hypercall(enum hv_call call, void *arg)
+{
+	__asm__ volatile("outl %0, %w1"
+			 :
+			 : "a"((uint32_t)(uintptr_t)arg), "Nd"((uint16_t)HV_PORT(call))
+			 : "memory");
+}
+
+static void hv_console_write(const char *buf, size_t len)
+{
+	struct hv_console_write c = { .buf = (uintptr_t)buf, .len = len };
+
+	hypercall(HV_CALL_CONSOLE_WRITE, &c);
+}
+
+static void hv_wallclock(uint64_t *realtime_ns, uint64_t *tsc)
+{
+	struct hv_wallclock w = { 0 };
+
+	hypercall(HV_CALL_WALLCLOCK, &w);
+	*realtime_ns = w.realtime_ns;
+	*tsc = w.tsc;
+}
+
+static void hv_block(uint64_t deadline_ns)
+{
+	struct hv_block b = { .deadline_ns = deadline_ns };
+
+	hypercall(HV_CALL_BLOCK, &b);
+}
+
+static _Noreturn void hv_exit(int status)
+{
+	struct hv_exit e = { .status = status };
+
+	for (;;)
+		hypercall(HV_CALL_EXIT, &e);
+}
+
+static const struct platform hv_platform = {
+	.name = "hv",
+	.console_write = hv_console_write,
+	.wallclock = hv_wallclock,
+	.block = hv_block,
+	.exit = hv_exit,
+};
+
+static void fail(const char *msg)
+{
+	const char *end = msg;
+
+	while (*end)
+		end++;
+	hv_console_write(msg, (size_t)(end - msg));
+	hv_exit(LIBOS_PANIC_STATUS);
+}
+
+static struct boot boot;
+
+_Noreturn void hv_start(const struct hv_boot_info *bi);
+
+_Noreturn void hv_start(const struct hv_boot_info *bi)
+{
+	libos_clear_bss();
+	if (bi->magic != HV_BOOT_MAGIC || bi->abi_version != HV_ABI_VERSION)
+		fail("libos: boot info from hv has the wrong magic or ABI version\n");
+	boot.platform = &hv_platform;
+	boot.tsc_hz = bi->tsc_hz;
+	boot.tsc_base = bi->tsc_base;
+	for (uint32_t i = 0; i < bi->nr_mem && i < HV_MAX_MEM_REGIONS; i++) {
+		if (bi->mem[i].type != HV_MEM_RAM)
+			continue;
+		if (boot.nr_ram == BOOT_MAX_RAM)
+			fail("libos: hv reported more RAM regions than libos takes\n");
+		boot.ram[boot.nr_ram++] = (struct boot_ram){ bi->mem[i].gpa, bi->mem[i].size };
+	}
+	boot.args = (const char *)(uintptr_t)bi->args;
+	boot.argc = bi->argc;
+	boot.args_size = bi->args_size;
+	libos_start(&boot);
+}
