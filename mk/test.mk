@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+# make test: unit tests (host), guest tests (tiny images on hv), integration tests (hv's CLI,
+# loader errors, faults). tests/run.sh runs them all and fails if any check fails.
+
+TEST_CC ?= gcc
+TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -MMD -MP \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-Ihv-iface/include -Ihv-iface/hv -Ilibos/kernel -Itests/unit
+
+# Each unit test and the host-buildable sources it tests.
+UNIT_SUBJECTS_test_elf := hv-iface/hv/elf.c
+UNIT_SUBJECTS_test_paging := hv-iface/hv/paging.c
+UNIT_SUBJECTS_test_symbols := hv-iface/hv/symbols.c
+UNIT_SUBJECTS_test_options := hv-iface/hv/options.c
+UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/unit/%: tests/unit/%.c $$(UNIT_SUBJECTS_$$*)
+	@mkdir -p $(@D)
+	$(TEST_CC) $(TEST_CFLAGS) -o $@ $^
+
+# Guest tests: one image per tests/guest/*.c, linked like an app.
+GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%.img,$(wildcard tests/guest/*.c))
+
+$(BUILD)/tests/guest/%.img: $(BUILD)/guest/tests/guest/%.c.o $(LIBOS_A) libos/arch/x86_64/image.ld
+	$(call link-image,$@,$<)
+
+# A host tool that writes malformed variants of an image for the loader tests.
+$(BUILD)/tests/elfmut: tests/integration/elfmut.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $<
+
+.PHONY: test test-build
+test-build: all $(UNIT_TESTS) $(GUEST_TESTS) $(BUILD)/tests/elfmut
+test: test-build
+	tests/run.sh $(BUILD)
