@@ -61,11 +61,12 @@ LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/arch/x86_64/*.c libos/arch/x86_6
 LIBOS_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(LIBOS_SRCS))
 LIBOS_A := $(BUILD)/libos.a
 
-$(BUILD)/guest/%.c.o: %.c | $(DEPS_STAMP)
+# The stamp changes when newlib or the compiler wrapper does: then everything is rebuilt.
+$(BUILD)/guest/%.c.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -Ilibos/kernel -c $< -o $@
 
-$(BUILD)/guest/%.S.o: %.S | $(DEPS_STAMP)
+$(BUILD)/guest/%.S.o: %.S $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 

@@ -3,9 +3,10 @@
 # loader errors, faults). tests/run.sh runs them all and fails if any check fails.
 
 TEST_CC ?= gcc
+# hv's own headers are quote-only: with -I, its elf.h would hide the system <elf.h>.
 TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -MMD -MP \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	-Ihv-iface/include -Ihv-iface/hv -Ilibos/kernel -Itests/unit
+	-Ihv-iface/include -iquote hv-iface/hv -Ilibos/kernel -Itests/unit
 
 # Each unit test and the host-buildable sources it tests.
 UNIT_SUBJECTS_test_elf := hv-iface/hv/elf.c

@@ -81,7 +81,7 @@ static void write_tss(uint8_t *mem)
 	tss->iomap_base = sizeof(*tss);
 	memset(bitmap, 0xff, IOBITMAP_BYTES + 1);
 	/* A 32-bit out checks the bits of all 4 ports it covers. */
-	for (unsigned port = HV_PORT(0); port < HV_PORT(HV_CALL_COUNT); port++)
+	for (unsigned port = HV_PORT(0); port < HV_PORT(HV_CALL_SLOTS); port++)
 		bitmap[port / 8] &= (uint8_t)~(1u << (port % 8));
 }
 

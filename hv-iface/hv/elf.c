@@ -114,8 +114,8 @@ static int check_load(const Elf64_Phdr *ph, unsigned i, size_t size, uint64_t lo
 			      ph->p_vaddr, end, lo);
 	if (end > hi)
 		return reject(err, errlen,
-			      "segment %u [0x%lx, 0x%lx) lies outside guest memory (ends at 0x%lx)",
-			      i, ph->p_vaddr, end, hi);
+			      "segment %u [0x%lx, 0x%lx) lies outside guest memory (images may use "
+			      "[0x%lx, 0x%lx))", i, ph->p_vaddr, end, lo, hi);
 	return 0;
 }
 

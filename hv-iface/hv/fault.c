@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -39,20 +40,49 @@ static const char *const vector_names[32] = {
 	[21] = "control-protection exception (#CP)",
 };
 
-/* "main+0x14", or "" when the image has no symbol for addr. */
-static void name_of(struct hv_vm *vm, uint64_t addr, char *buf, size_t len)
+static const struct symbol *find_symbol(struct hv_vm *vm, uint64_t addr)
 {
-	const struct symbol *s;
-
-	buf[0] = '\0';
 	if (!vm->syms_loaded) {
 		vm->syms_loaded = true;
 		if (symbols_load(vm->image.data, vm->image.size, &vm->syms))
 			symbols_free(&vm->syms);
 	}
-	s = symbols_find(&vm->syms, addr);
+	return symbols_find(&vm->syms, addr);
+}
+
+/* " <main+0x14>", or "" when the image has no symbol for addr. */
+static void name_of(struct hv_vm *vm, uint64_t addr, char *buf, size_t len)
+{
+	const struct symbol *s = find_symbol(vm, addr);
+
+	buf[0] = '\0';
 	if (s)
 		snprintf(buf, len, " <%s+0x%llx>", s->name, (unsigned long long)(addr - s->addr));
+}
+
+/*
+ * gcc gives a leaf function that needs no stack no frame of its own, even
+ * with frame pointers on, so its caller's return address sits at the top of
+ * the stack rather than above rbp. Take it when the instruction before it
+ * is a direct call to the function that faulted.
+ */
+static bool leaf_caller(struct hv_vm *vm, uint64_t rip, uint64_t rsp, uint64_t *ret)
+{
+	const struct symbol *fn = find_symbol(vm, rip);
+	const uint64_t *top = vm_guest_read(vm, rsp, 8);
+	const uint8_t *call;
+	int32_t rel;
+
+	if (!fn || !top || *top < 5)
+		return false;
+	call = vm_guest_read(vm, *top - 5, 5);
+	if (!call || call[0] != 0xe8) /* call rel32 */
+		return false;
+	memcpy(&rel, call + 1, sizeof(rel));
+	if (*top + (uint64_t)(int64_t)rel != fn->addr)
+		return false;
+	*ret = *top;
+	return true;
 }
 
 /* What a page-fault address and error code mean, in the terms a programmer debugs in. */
@@ -80,11 +110,23 @@ static void describe_pf(const struct hv_vm *vm, uint64_t addr, uint64_t err, cha
 	snprintf(buf, len, ", address 0x%llx (%s: %s)", (unsigned long long)addr, access, why);
 }
 
-static void backtrace(struct hv_vm *vm, uint64_t rbp)
+static void print_frame(struct hv_vm *vm, int depth, uint64_t addr)
 {
 	char sym[128];
 
-	for (int depth = 1; depth < HV_BACKTRACE_MAX && rbp != 0; depth++) {
+	name_of(vm, addr, sym, sizeof(sym));
+	fprintf(stderr, "hv: %s:   #%d 0x%llx%s\n", vm->name, depth, (unsigned long long)addr, sym);
+}
+
+/* Frames above the faulting one, from the guest's frame-pointer chain. */
+static void backtrace(struct hv_vm *vm, uint64_t rip, uint64_t rsp, uint64_t rbp)
+{
+	uint64_t leaf_ret;
+	int depth = 1;
+
+	if (leaf_caller(vm, rip, rsp, &leaf_ret))
+		print_frame(vm, depth++, leaf_ret);
+	for (; depth < HV_BACKTRACE_MAX && rbp != 0; depth++) {
 		const uint64_t *frame = vm_guest_read(vm, rbp, 16);
 		uint64_t ret;
 
@@ -93,8 +135,7 @@ static void backtrace(struct hv_vm *vm, uint64_t rbp)
 		ret = frame[1];
 		if (ret == 0)
 			break;
-		name_of(vm, ret, sym, sizeof(sym));
-		fprintf(stderr, "hv: %s:   #%d 0x%llx%s\n", vm->name, depth, (unsigned long long)ret, sym);
+		print_frame(vm, depth, ret);
 		if (frame[0] <= rbp) /* frames grow up the stack; anything else is a broken chain */
 			break;
 		rbp = frame[0];
@@ -134,7 +175,7 @@ void fault_report(struct hv_vm *vm)
 	fprintf(stderr, "hv: %s:   #0 0x%llx%s  rsp 0x%llx rbp 0x%llx\n", vm->name,
 		(unsigned long long)f[F_RIP], sym, (unsigned long long)f[F_RSP],
 		(unsigned long long)regs.rbp);
-	backtrace(vm, regs.rbp);
+	backtrace(vm, f[F_RIP], f[F_RSP], regs.rbp);
 }
 
 void fault_shutdown(struct hv_vm *vm)

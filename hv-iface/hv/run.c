@@ -18,7 +18,7 @@ static void handle_io(struct hv_vm *vm)
 		return;
 	}
 	vm->stats.exits[HV_EXITK_HYPERCALL]++;
-	if (port < HV_PORT(0) || port >= HV_PORT(HV_CALL_COUNT) || (port - HV_PORT(0)) % 4) {
+	if (port < HV_PORT(0) || port >= HV_PORT(HV_CALL_SLOTS) || (port - HV_PORT(0)) % 4) {
 		vm_fail(vm, HV_EXIT_GUEST_ABI, "I/O to port 0x%x, which is not a hypercall", port);
 		return;
 	}

@@ -236,7 +236,7 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 		vm_fail(vm, HV_EXIT_IMAGE, "%s", err);
 		return HV_EXIT_IMAGE;
 	}
-	if (img.hi > vm->mem_size - above_image) {
+	if (vm->mem_size < above_image || img.hi > vm->mem_size - above_image) {
 		format_size(vm->mem_size, have, sizeof(have));
 		format_size(ALIGN_UP(img.hi + above_image, 1 << 20), need, sizeof(need));
 		vm_fail(vm, HV_EXIT_USAGE, "--mem=%s is too small for this image (it needs at least %s)",

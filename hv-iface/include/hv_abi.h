@@ -48,11 +48,13 @@ struct hv_note_abi {
  * 32-bit `out` to HV_PORT(call); hv reads the block, does the call, writes
  * results back into the block and resumes the guest after the `out`.
  * Ports are 4 apart because a 32-bit `out` checks 4 bits of the TSS I/O
- * bitmap; hv opens exactly these ports to ring 3. The block must lie in
- * guest RAM, outside hv's area, and be 8-byte aligned. A bad call number or
- * block ends the VM.
+ * bitmap. hv opens the ports of all HV_CALL_SLOTS calls to ring 3 and no
+ * other port, so a call this hv does not know still reaches it and is
+ * reported by number. The block must lie in guest RAM, outside hv's area,
+ * and be 8-byte aligned. A bad call number or block ends the VM.
  */
 #define HV_PORT_BASE 0x500u
+#define HV_CALL_SLOTS 64u
 #define HV_PORT(call) (HV_PORT_BASE + 4u * (call))
 
 enum hv_call {
@@ -194,6 +196,7 @@ struct hv_shared_info {
 };
 
 /* Layout checks: both sides compile these. */
+_Static_assert(HV_CALL_COUNT <= HV_CALL_SLOTS, "every call has a port");
 _Static_assert(sizeof(struct hv_vcpu_info) == 64, "vcpu_info is 64 bytes");
 _Static_assert(sizeof(struct hv_shared_info) <= HV_PAGE_SIZE, "shared info fits a page");
 _Static_assert(sizeof(struct hv_boot_info) <= HV_PAGE_SIZE, "boot info fits a page");

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+# Integration tests of build/hv itself: its command line, the loader's refusals, /dev/kvm
+# errors, hello end to end, --stats, and hv surviving scrambled images. Sourced by tests/run.sh
+# (B, HV, TMP and the helpers of tests/lib.sh are set).
+
+HELLO=$B/apps/hello.img
+ELFMUT=$B/tests/elfmut
+
+# hv_case NAME WANT_STATUS SUBSTRINGS... -- HV_ARGS...: run hv, check status and its output.
+hv_case() {
+	local name=$1 want=$2 subs=() status
+	shift 2
+	while [[ $1 != -- ]]; do subs+=("$1"); shift; done
+	shift
+	timeout 20 "$HV" "$@" >"$TMP/out" 2>&1
+	status=$?
+	expect "$name" "$status" "$want" "$TMP/out" "${subs[@]}"
+}
+
+hv_case "hello runs and exits 0" 0 "Hello from the hello appliance!" 'argv[1] = "x y"' \
+	"pi is about 3.14" "monotonic time since boot" -- "$HELLO" "x y"
+hv_case "--stats reports exits and the time split" 0 "stats:" "exits in" "guest" "blocked" \
+	"console_write" -- --stats "$HELLO"
+hv_case "--help" 0 "Usage: hv [OPTIONS] IMAGE [ARGS...]" "--mem=SIZE" "--stats" \
+	"80  the guest took a CPU exception" -- --help
+hv_case "no image" 64 "hv: no image given" --
+hv_case "unknown option" 64 "hv: unknown option '--bogus'" -- --bogus "$HELLO"
+hv_case "missing image" 66 "hv: $TMP/missing.img: No such file or directory" -- "$TMP/missing.img"
+hv_case "image is a directory" 66 "not a regular file" -- "$TMP"
+echo "just text" >"$TMP/text.img"
+hv_case "not an ELF" 65 "not an ELF file" -- "$TMP/text.img"
+: >"$TMP/empty.img"
+hv_case "empty file" 65 "not an ELF file" -- "$TMP/empty.img"
+hv_case "--mem unparsable" 64 "--mem=lots: not a size" -- --mem=lots "$HELLO"
+hv_case "--mem not page-sized" 64 "--mem=1000: must be a non-zero multiple of 4K" -- --mem=1000 "$HELLO"
+hv_case "--mem too large" 64 "--mem=4G: too large" -- --mem=4G "$HELLO"
+hv_case "--mem too small for the image" 64 "--mem=2M is too small for this image (it needs at least 4M)" \
+	-- --mem=2M "$HELLO"
+hv_case "--mem=8M boots hello" 0 "Hello from" -- --mem=8M "$HELLO"
+hv_case "--mem=1G boots hello" 0 "Hello from" -- --mem=1G "$HELLO"
+
+# The loader's refusals, each on a variant of hello.img.
+mutant() { # mutant NAME MUTATION WANT_STATUS SUBSTRING [HV_OPTIONS...]
+	local name=$1 m=$2 want=$3 sub=$4
+	shift 4
+	"$ELFMUT" "$HELLO" "$TMP/$m.img" "$m" || { not_ok "$name (elfmut $m failed)"; return; }
+	hv_case "$name" "$want" "$sub" -- "$@" "$TMP/$m.img"
+}
+mutant "ELF32 image" class32 65 "ELF class 1 is not ELF64"
+mutant "big-endian image" bigendian 65 "is not little-endian"
+mutant "image for another machine" machine 65 "ELF machine 183 is not x86-64"
+mutant "not a static executable" type 65 "is not a static executable"
+mutant "truncated header" truncate 65 "truncated ELF header"
+mutant "program headers past the end" phoff 65 "program headers beyond the end of the file"
+mutant "segment in the boot area" boot-area 65 "overlaps hv's boot area (below 0x100000)"
+mutant "segment outside guest memory" outside 65 "lies outside guest memory"
+mutant "segment bigger than --mem" huge 64 "is too small for this image (it needs at least 68M)"
+mutant "entry outside the image" entry 65 "entry point 0x50000000 is not inside an executable segment"
+mutant "entry in a data segment" entry-data 65 "is not inside an executable segment"
+mutant "no ABI note" no-note 65 "no hv ABI note: not an image built for hv"
+mutant "wrong ABI version" note-version 65 "image speaks hv ABI version 99, this hv speaks 1"
+mutant "overlapping segments" overlap 65 "overlaps another segment"
+
+# /dev/kvm errors: a mount namespace without it, and a user without access to it.
+if unshare -m true 2>/dev/null; then
+	unshare -m bash -c "mount -t tmpfs none /dev && exec '$HV' '$HELLO'" >"$TMP/out" 2>&1
+	expect "/dev/kvm missing" $? 69 "$TMP/out" "/dev/kvm does not exist" "modprobe"
+else
+	skip "/dev/kvm missing: cannot make a mount namespace here (needs root)"
+fi
+if [[ $EUID == 0 ]] && command -v setpriv >/dev/null; then
+	install -m 755 -d "$TMP/pub" && install -m 644 "$HELLO" "$TMP/pub/hello.img"
+	chmod 755 "$TMP"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$HV" "$TMP/pub/hello.img" >"$TMP/out" 2>&1
+	expect "/dev/kvm not permitted" $? 69 "$TMP/out" "/dev/kvm: permission denied" "usermod -aG kvm"
+else
+	skip "/dev/kvm not permitted: needs root to run hv as another user"
+fi
+
+# Scrambled headers never crash hv: every run ends with a documented status, not a signal.
+bad=()
+for seed in $(seq 1 150); do
+	"$ELFMUT" "$HELLO" "$TMP/scr.img" "scramble:$seed" || { bad+=("$seed:elfmut"); continue; }
+	timeout 10 "$HV" "$TMP/scr.img" >/dev/null 2>"$TMP/scr.err"
+	status=$?
+	case $status in
+	0 | 64 | 65 | 80 | 81 | 82) ;;
+	*) bad+=("seed $seed: status $status: $(head -c 200 "$TMP/scr.err")") ;;
+	esac
+done
+if ((${#bad[@]} == 0)); then ok "150 scrambled images: hv never crashed or hung"; else
+	not_ok "scrambled images"; printf '    %s\n' "${bad[@]}" | head -n 10; fi

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs every test: host unit tests, guest tests (tiny images on hv, expectations in each
+# source's header comment), integration tests (tests/integration/*.sh). Exits 1 if any fails.
+#
+# Usage: tests/run.sh BUILD_DIR [FILTER]   (FILTER: run only tests whose name contains it)
+set -uo pipefail
+shopt -s nullglob
+
+B=${1:?usage: tests/run.sh BUILD_DIR [FILTER]}
+FILTER=${2:-}
+HV=$B/hv
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+source "$(dirname "$0")/lib.sh"
+
+wanted() { [[ -z $FILTER || $1 == *"$FILTER"* ]]; }
+
+section "unit tests (host)"
+for t in "$B"/tests/unit/test_*; do
+	name=unit/$(basename "$t")
+	wanted "$name" || continue
+	if "$t" >"$TMP/out" 2>&1; then ok "$name: $(tail -n1 "$TMP/out")"; else
+		not_ok "$name"; sed 's/^/    /' "$TMP/out" | tail -n 30; fi
+done
+
+# The fields of a guest test's header comment: "<key>: value" lines.
+field() { sed -n "s/^ \* $2: //p" "$1"; }
+
+run_guest_test() {
+	local src=$1 name img status args=() opts=() line
+	name=guest/$(basename "$src" .c)
+	img=$B/tests/guest/$(basename "$src" .c).img
+	if [[ -n $(field "$src" args) ]]; then
+		IFS='|' read -r -a args <<<"$(field "$src" args | sed "s/@HOST_TIME@/$(date +%s)/")"
+		# A trailing empty field (an empty argument) is dropped by read; keep it.
+		[[ $(field "$src" args) == *'|' ]] && args+=("")
+	fi
+	read -r -a opts <<<"$(field "$src" hv-options)"
+	timeout 20 "$HV" "${opts[@]}" "$img" "${args[@]}" >"$TMP/stdout" 2>"$TMP/stderr"
+	status=$?
+	local want problems=()
+	want=$(field "$src" expect-status)
+	[[ $status == "$want" ]] || problems+=("exit status $status, expected $want")
+	while IFS= read -r line; do
+		grep -qF -- "$line" "$TMP/stdout" || problems+=("stdout lacks: $line")
+	done < <(field "$src" expect-stdout)
+	while IFS= read -r line; do
+		grep -qF -- "$line" "$TMP/stderr" || problems+=("stderr lacks: $line")
+	done < <(field "$src" expect-stderr)
+	if ((${#problems[@]} == 0)); then
+		ok "$name (exit $status)"
+	else
+		not_ok "$name"
+		printf '    %s\n' "${problems[@]}"
+		sed 's/^/    stdout: /' "$TMP/stdout" | head -n 20
+		sed 's/^/    stderr: /' "$TMP/stderr" | head -n 20
+	fi
+}
+
+section "guest tests (on hv)"
+if kvm_usable; then
+	for src in tests/guest/*.c; do
+		wanted "guest/$(basename "$src" .c)" && run_guest_test "$src"
+	done
+else
+	skip "guest tests: /dev/kvm is missing or not accessible here"
+fi
+
+for script in tests/integration/*.sh; do
+	section "integration: $(basename "$script" .sh)"
+	if kvm_usable; then
+		source "$script"
+	else
+		skip "$(basename "$script" .sh): /dev/kvm is missing or not accessible here"
+	fi
+done
+
+summary
