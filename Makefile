@@ -56,8 +56,9 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
 	$(GUEST_DEFS) -Ihv-iface/include -Ilibos/include
 GUEST_LDFLAGS := -T libos/arch/x86_64/image.ld -Wl,--gc-sections -Wl,--build-id=none
 
-LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/arch/x86_64/*.c libos/arch/x86_64/*.S) \
-	$(wildcard platforms/kvm/hv_*.c platforms/kvm/hv_*.S)
+# Every platform's code is in every image: the entry point the loader takes picks the platform.
+LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/pv/*.c libos/virtio/*.c \
+	libos/arch/x86_64/*.c libos/arch/x86_64/*.S platforms/kvm/*.c platforms/kvm/*.S)
 LIBOS_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(LIBOS_SRCS))
 LIBOS_A := $(BUILD)/libos.a
 

@@ -130,12 +130,30 @@ struct hv_mem_region {
 	uint32_t pad;
 };
 
-/* A device window (used from ABI version 1 on; none are declared yet). */
+/*
+ * Devices. hv places each virtio-mmio device (virtio 1.x, see virtio.h) in its
+ * own HV_DEVICE_WINDOW from HV_DEVICE_BASE up, mapped user read-write and
+ * no-exec at boot. A write of q to the QueueNotify register kicks queue q
+ * without an exit to hv's user space (an ioeventfd). When the device puts
+ * buffers in queue q's used ring it sets event-channel port (port + q)
+ * pending in the shared-info page, honouring VIRTQ_AVAIL_F_NO_INTERRUPT or
+ * used_event, and wakes the vCPU if it is blocked. No interrupt is ever
+ * injected; the guest never needs InterruptStatus.
+ */
+#define HV_DEVICE_BASE 0xc0000000u
+#define HV_DEVICE_WINDOW 0x1000u
+
+enum hv_device_type {
+	HV_DEV_VIRTIO_MMIO = 1,
+};
+
 struct hv_device {
-	uint32_t type;
-	uint32_t pad;
-	uint64_t gpa;
+	uint32_t type;      /* enum hv_device_type */
+	uint32_t virtio_id; /* VIRTIO_ID_* of the device in the window */
+	uint64_t gpa;       /* the MMIO window */
 	uint64_t size;
+	uint32_t port;      /* event-channel port of queue 0; ports are never 0 */
+	uint32_t nr_queues;
 };
 
 struct hv_boot_info {

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv_abi.h"
+
 #define BOOT_MAX_RAM 8
 
 struct platform {
@@ -34,6 +36,21 @@ struct boot_ram {
 	uint64_t size;
 };
 
+#define BOOT_MAX_DEVICES 16
+
+/*
+ * A virtio-mmio device the platform found. Queue q of the device signals
+ * event-channel port (port + q) in the boot's shared-info page: on hv the
+ * device itself sets it; where devices interrupt, the platform's interrupt
+ * handler does, after acknowledging the interrupt.
+ */
+struct boot_device {
+	uint64_t base; /* the MMIO window, virtual == physical */
+	uint64_t size;
+	uint32_t port;
+	uint32_t nr_ports;
+};
+
 /* What the platform found at boot. */
 struct boot {
 	const struct platform *platform;
@@ -44,6 +61,10 @@ struct boot {
 	const char *args;           /* argc NUL-terminated strings, back to back */
 	unsigned argc;
 	size_t args_size;
+	/* Events: pending and mask bitmaps in Xen's 2-level layout (hv_abi.h). */
+	struct hv_shared_info *shared_info;
+	struct boot_device devices[BOOT_MAX_DEVICES];
+	unsigned nr_devices;
 };
 
 /* The platform libos runs on, set once by libos_start(). */

@@ -83,6 +83,18 @@ _Noreturn void hv_start(const struct hv_boot_info *bi)
 			fail("libos: hv reported more RAM regions than libos takes\n");
 		boot.ram[boot.nr_ram++] = (struct boot_ram){ bi->mem[i].gpa, bi->mem[i].size };
 	}
+	for (uint32_t i = 0; i < bi->nr_devices && i < HV_MAX_DEVICES; i++) {
+		const struct hv_device *d = &bi->devices[i];
+
+		if (d->type != HV_DEV_VIRTIO_MMIO)
+			continue;
+		if (boot.nr_devices == BOOT_MAX_DEVICES)
+			fail("libos: hv reported more devices than libos takes\n");
+		boot.devices[boot.nr_devices++] = (struct boot_device){
+			.base = d->gpa, .size = d->size, .port = d->port, .nr_ports = d->nr_queues,
+		};
+	}
+	boot.shared_info = (struct hv_shared_info *)(uintptr_t)bi->shared_info;
 	boot.args = (const char *)(uintptr_t)bi->args;
 	boot.argc = bi->argc;
 	boot.args_size = bi->args_size;
