@@ -18,11 +18,14 @@ LWIP_VERSION=2.1.3
 LWIP_ORIG=lwip_2.1.3+dfsg1.orig.tar.xz
 LWIP_SHA256=0a8276d09fc4e97bbba2f953d74af2388fc2195ea156be9d7589e297a68fde24
 
+# Global stdio streams: every thread's newlib state (errno, strtok...) is its own, but stdin,
+# stdout and stderr are one set of FILEs shared by all, as in a process.
 # Frame pointers kept so crash backtraces walk through library frames; no red zone because
 # interrupts arrive on the guest's own stacks.
 NEWLIB_CFLAGS='-O2 -g -ffunction-sections -fdata-sections -fno-omit-frame-pointer -mno-red-zone'
 NEWLIB_CONFIGURE=(--target=x86_64-elf --disable-multilib --disable-newlib-supplied-syscalls
-	--enable-newlib-io-long-long --enable-newlib-io-c99-formats)
+	--enable-newlib-io-long-long --enable-newlib-io-c99-formats
+	--enable-newlib-global-stdio-streams)
 TOOLS=(ar as ld nm ranlib objdump objcopy strip readelf)
 
 say() { echo "deps: $*"; }

@@ -154,8 +154,13 @@ int cpu_set_boot_state(struct hv_vm *vm, uint64_t cr3);
 uint64_t hv_now_ns(void);
 void stats_print(const struct hv_vm *vm);
 
-/* options.c */
+/*
+ * options.c: parse "4096", "512K", "32M", "1G" (binary units, either case)
+ * into bytes. Returns 0 and sets *out, -EINVAL for anything else, -ERANGE
+ * when the value does not fit 64 bits; *out is untouched on error.
+ */
 int parse_size(const char *s, uint64_t *out);
+/* The shortest exact form: "32M" for 32 MiB, plain bytes when no unit divides it. */
 void format_size(uint64_t bytes, char *buf, size_t len);
 
 static inline uint64_t hv_rdtsc(void)

@@ -154,6 +154,10 @@ int paging_walk(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t va
 	uint64_t t = cr3 & PTE_ADDR;
 	unsigned eff = PG_USER | PG_WRITE | PG_EXEC;
 
+	/* Bits 63:47 must all equal bit 47, or no walk happens at all. */
+	if ((uint64_t)((int64_t)(va << 16) >> 16) != va)
+		return -ENOENT;
+
 	for (int level = 3; level >= 0; level--) {
 		uint64_t e;
 
