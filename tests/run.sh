@@ -18,6 +18,7 @@ wanted() { [[ -z $FILTER || $1 == *"$FILTER"* ]]; }
 
 section "unit tests (host)"
 for t in "$B"/tests/unit/test_*; do
+	[[ $t == *.d ]] && continue # make's dependency files
 	name=unit/$(basename "$t")
 	wanted "$name" || continue
 	if "$t" >"$TMP/out" 2>&1; then ok "$name: $(tail -n1 "$TMP/out")"; else

@@ -55,9 +55,3 @@ uint64_t clock_realtime_ns(void)
 	}
 	return clock_monotonic_ns() + (uint64_t)realtime_offset;
 }
-
-void sleep_until(uint64_t deadline_ns)
-{
-	while (clock_monotonic_ns() < deadline_ns)
-		platform->block(deadline_ns);
-}

@@ -44,6 +44,8 @@ _Noreturn void libos_start(const struct boot *boot)
 	platform = boot->platform;
 	clock_init(boot->tsc_hz, boot->tsc_base);
 	mem_init(boot);
+	sched_init();
+	evtchn_init(boot->shared_info);
 	__libc_init_array();
 	char **argv = make_argv(boot);
 	exit(main((int)boot->argc, argv));

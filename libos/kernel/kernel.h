@@ -8,9 +8,16 @@
 
 #include "platform.h"
 
+#define PAGE_BYTES 4096u
+
 /* Init steps, in the order libos_start() calls them. */
-void mem_init(const struct boot *boot);
 void clock_init(uint64_t tsc_hz, uint64_t tsc_base);
+void mem_init(const struct boot *boot);
+void sched_init(void);
+void evtchn_init(struct hv_shared_info *shared_info);
+
+/* Run the handlers of pending event-channel ports; the scheduler calls it. */
+void evtchn_dispatch(void);
 
 /* Page frames for drivers and stacks: n contiguous pages, or NULL. */
 void *pages_alloc(size_t n);
