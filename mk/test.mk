@@ -20,7 +20,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/u
 .SECONDEXPANSION:
 $(BUILD)/tests/unit/%: tests/unit/%.c $$(UNIT_SUBJECTS_$$*)
 	@mkdir -p $(@D)
-	$(TEST_CC) $(TEST_CFLAGS) -o $@ $^
+	$(TEST_CC) $(TEST_CFLAGS) -o $@ $(filter %.c,$^)
 
 # Guest tests: one image per tests/guest/*.c, linked like an app.
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%.img,$(wildcard tests/guest/*.c))
