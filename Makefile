@@ -65,7 +65,7 @@ LIBOS_A := $(BUILD)/libos.a
 # The stamp changes when newlib or the compiler wrapper does: then everything is rebuilt.
 $(BUILD)/guest/%.c.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -Ilibos/kernel -c $< -o $@
+	$(GUEST_CC) $(GUEST_CFLAGS) -Ilibos/kernel -Ilibos/virtio -c $< -o $@
 
 $(BUILD)/guest/%.S.o: %.S $(DEPS_STAMP)
 	@mkdir -p $(@D)

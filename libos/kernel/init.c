@@ -5,6 +5,7 @@
 
 #include "kernel.h"
 #include "libos.h"
+#include "virtio_drivers.h"
 
 const struct platform *platform;
 
@@ -46,6 +47,7 @@ _Noreturn void libos_start(const struct boot *boot)
 	mem_init(boot);
 	sched_init();
 	evtchn_init(boot->shared_info);
+	virtio_init(boot);
 	__libc_init_array();
 	char **argv = make_argv(boot);
 	exit(main((int)boot->argc, argv));

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-net driver (virtio 1.1, 5.1) behind the raw frame API. Receive
+ * buffers are posted once and lent to the caller without a copy; transmit
+ * copies each frame into one of a fixed set of buffers. Neither direction
+ * exits to hv per packet unless the device asked for a kick (event index).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "libos.h"
+#include "netdev.h"
+#include "virtio_drivers.h"
+#include "virtio_mmio.h"
+
+#define NET_QUEUE_SIZE 256
+#define NET_BUF_BYTES 2048 /* header + the largest frame, two to a page */
+#define NET_HDR_BYTES sizeof(struct virtio_net_hdr)
+#define ETH_HEADER_BYTES 14
+
+struct netdev {
+	struct virtio_dev vdev;
+	struct virtq rx, tx;
+	uint8_t mac[6];
+	unsigned mtu;
+	bool failed;
+	uint8_t *rx_bufs, *tx_bufs;
+	unsigned nrx, ntx;
+	uint16_t *tx_free; /* a stack of free transmit buffer indices */
+	unsigned ntx_free;
+	struct wait_queue rx_wait, tx_wait;
+};
+
+static struct netdev *nics[BOOT_MAX_DEVICES];
+static unsigned nnics;
+
+unsigned netdev_count(void)
+{
+	return nnics;
+}
+
+struct netdev *netdev_get(unsigned index)
+{
+	return index < nnics ? nics[index] : NULL;
+}
+
+const char *netdev_name(const struct netdev *dev)
+{
+	return dev->vdev.name;
+}
+
+void netdev_mac(const struct netdev *dev, uint8_t mac[6])
+{
+	memcpy(mac, dev->mac, 6);
+}
+
+unsigned netdev_mtu(const struct netdev *dev)
+{
+	return dev->mtu;
+}
+
+static void fail_device(struct netdev *d, const char *why)
+{
+	char msg[160];
+
+	if (d->failed)
+		return;
+	d->failed = true;
+	snprintf(msg, sizeof(msg), "libos: %s: %s; the device is out of service\n", d->vdev.name, why);
+	console_write(msg, strlen(msg));
+	wait_queue_wake_all(&d->rx_wait);
+	wait_queue_wake_all(&d->tx_wait);
+}
+
+static void check_queues(struct netdev *d)
+{
+	if (d->rx.broken)
+		fail_device(d, d->rx.why);
+	else if (d->tx.broken)
+		fail_device(d, d->tx.why);
+}
+
+/* Events only wake the threads that wait; they take the buffers themselves. */
+static void on_rx(evtchn_port_t port, void *arg)
+{
+	struct netdev *d = arg;
+
+	(void)port;
+	wait_queue_wake_all(&d->rx_wait);
+}
+
+static void on_tx(evtchn_port_t port, void *arg)
+{
+	struct netdev *d = arg;
+
+	(void)port;
+	wait_queue_wake_all(&d->tx_wait);
+}
+
+static int post_rx(struct netdev *d, uint8_t *buf)
+{
+	struct virtq_buf in = { buf, NET_BUF_BYTES };
+
+	return virtq_add_chain(&d->rx, NULL, 0, &in, 1, buf);
+}
+
+static void reclaim_tx(struct netdev *d)
+{
+	uint8_t *buf;
+	uint32_t len;
+
+	while ((buf = virtq_get_used(&d->tx, &len)))
+		d->tx_free[d->ntx_free++] = (uint16_t)((buf - d->tx_bufs) / NET_BUF_BYTES);
+	check_queues(d);
+}
+
+int netdev_send(struct netdev *d, const void *frame, size_t len)
+{
+	struct virtq_buf out;
+	uint8_t *buf;
+	int rc;
+
+	if (len < ETH_HEADER_BYTES || len > NET_BUF_BYTES - NET_HDR_BYTES ||
+	    len > d->mtu + ETH_HEADER_BYTES + 4)
+		return -EMSGSIZE;
+	for (;;) {
+		if (d->failed)
+			return -EIO;
+		reclaim_tx(d);
+		if (d->ntx_free)
+			break;
+		wait_queue_wait(&d->tx_wait, LIBOS_FOREVER);
+	}
+	buf = d->tx_bufs + (size_t)d->tx_free[--d->ntx_free] * NET_BUF_BYTES;
+	memset(buf, 0, NET_HDR_BYTES); /* no offloads: flags, gso_type and the rest zero */
+	memcpy(buf + NET_HDR_BYTES, frame, len);
+	out = (struct virtq_buf){ buf, (uint32_t)(NET_HDR_BYTES + len) };
+	rc = virtq_add_chain(&d->tx, &out, 1, NULL, 0, buf);
+	if (rc)
+		return -EIO; /* cannot be -ENOSPC: one descriptor per buffer */
+	if (virtq_kick_needed(&d->tx))
+		virtio_mmio_notify(&d->vdev, VIRTIO_NET_Q_TX);
+	return 0;
+}
+
+int netdev_receive(struct netdev *d, struct netdev_frame *frame, uint64_t deadline_ns)
+{
+	for (;;) {
+		uint32_t len;
+		uint8_t *buf = d->failed ? NULL : virtq_get_used(&d->rx, &len);
+
+		check_queues(d);
+		if (d->failed)
+			return -EIO;
+		if (buf && len > NET_HDR_BYTES) {
+			frame->data = buf + NET_HDR_BYTES;
+			frame->len = len - NET_HDR_BYTES;
+			frame->priv = buf;
+			return 0;
+		}
+		if (buf) { /* a runt: give it straight back */
+			struct netdev_frame f = { .priv = buf };
+			netdev_release(d, &f);
+			continue;
+		}
+		if (wait_queue_wait(&d->rx_wait, deadline_ns) == -ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+}
+
+void netdev_release(struct netdev *d, struct netdev_frame *frame)
+{
+	if (d->failed || post_rx(d, frame->priv))
+		return;
+	if (virtq_kick_needed(&d->rx))
+		virtio_mmio_notify(&d->vdev, VIRTIO_NET_Q_RX);
+}
+
+static int alloc_buffers(struct netdev *d)
+{
+	size_t rx_pages = (size_t)d->rx.size * NET_BUF_BYTES / PAGE_BYTES;
+	size_t tx_pages = (size_t)d->tx.size * NET_BUF_BYTES / PAGE_BYTES;
+
+	d->nrx = d->rx.size;
+	d->ntx = d->tx.size;
+	d->rx_bufs = pages_alloc(rx_pages ? rx_pages : 1);
+	d->tx_bufs = pages_alloc(tx_pages ? tx_pages : 1);
+	d->tx_free = calloc(d->ntx, sizeof(*d->tx_free));
+	if (!d->rx_bufs || !d->tx_bufs || !d->tx_free)
+		return -ENOMEM;
+	for (unsigned i = 0; i < d->ntx; i++)
+		d->tx_free[d->ntx_free++] = (uint16_t)i;
+	for (unsigned i = 0; i < d->nrx; i++)
+		if (post_rx(d, d->rx_bufs + (size_t)i * NET_BUF_BYTES))
+			return -EIO;
+	return 0;
+}
+
+int virtio_net_attach(struct virtio_dev *vdev)
+{
+	struct virtio_net_config cfg;
+	struct netdev *d;
+	uint64_t want = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_MTU) |
+			(1ull << VIRTIO_F_RING_EVENT_IDX);
+	int rc;
+
+	if (nnics == BOOT_MAX_DEVICES)
+		return -ENOSPC;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->vdev = *vdev;
+	snprintf(d->vdev.name, sizeof(d->vdev.name), "virtio-net%u", nnics);
+	rc = virtio_mmio_negotiate(&d->vdev, want);
+	if (!rc)
+		rc = virtio_mmio_setup_queue(&d->vdev, VIRTIO_NET_Q_RX, &d->rx, NET_QUEUE_SIZE);
+	if (!rc)
+		rc = virtio_mmio_setup_queue(&d->vdev, VIRTIO_NET_Q_TX, &d->tx, NET_QUEUE_SIZE);
+	if (!rc)
+		rc = alloc_buffers(d);
+	if (!rc && !(d->vdev.features & (1ull << VIRTIO_NET_F_MAC)))
+		rc = -ENOTSUP;
+	if (!rc)
+		rc = evtchn_bind_handler(d->vdev.port + VIRTIO_NET_Q_RX, on_rx, d);
+	if (!rc)
+		rc = evtchn_bind_handler(d->vdev.port + VIRTIO_NET_Q_TX, on_tx, d);
+	if (rc) {
+		virtio_mmio_fail(&d->vdev);
+		return rc; /* what was allocated stays: a failed NIC at boot is rare and small */
+	}
+	virtio_mmio_config(&d->vdev, 0, &cfg, sizeof(cfg));
+	memcpy(d->mac, cfg.mac, 6);
+	d->mtu = (d->vdev.features & (1ull << VIRTIO_NET_F_MTU)) && cfg.mtu ? cfg.mtu : 1500;
+	if (d->mtu > NET_BUF_BYTES - NET_HDR_BYTES - ETH_HEADER_BYTES - 4)
+		d->mtu = NET_BUF_BYTES - NET_HDR_BYTES - ETH_HEADER_BYTES - 4;
+	virtio_mmio_driver_ok(&d->vdev);
+	/* Buffers were posted before DRIVER_OK; tell the device they are there. */
+	virtio_mmio_notify(&d->vdev, VIRTIO_NET_Q_RX);
+	nics[nnics++] = d;
+	return 0;
+}
