@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blktest: exercises the first block device.
+ *   write SEED [SECTORS]   write a pattern from SEED over the disk in requests of varying
+ *                          size, flush, read everything back and verify
+ *   verify SEED [SECTORS]  only read back and verify (a second boot: persistence)
+ *   readonly               expect writes refused with EROFS and reads to work
+ *   bench [MIB]            sequential and 4 KiB random read and write throughput
+ * Prints SUCCESS and exits 0, or says what differed and exits 1.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blkdev.h"
+#include "libos.h"
+
+#define SECTOR 512
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+/* The content of one sector: its number and the seed, then bytes from both. */
+static void fill_sector(uint8_t *p, uint64_t seed, uint64_t sector)
+{
+	memcpy(p, &sector, 8);
+	memcpy(p + 8, &seed, 8);
+	for (unsigned i = 16; i < SECTOR; i += 8) {
+		uint64_t v = mix(seed ^ (sector << 20) ^ i);
+		memcpy(p + i, &v, 8);
+	}
+}
+
+static int write_pattern(struct blkdev *d, uint64_t seed, uint64_t sectors)
+{
+	uint8_t *buf = malloc(64 * SECTOR);
+	uint64_t s = 0, n;
+
+	for (unsigned k = 0; s < sectors; k++, s += n) {
+		n = 1 + mix(seed + k) % 64; /* 1 to 64 sectors: single and multi-sector requests */
+		if (n > sectors - s)
+			n = sectors - s;
+		for (uint64_t i = 0; i < n; i++)
+			fill_sector(buf + i * SECTOR, seed, s + i);
+		int rc = blkdev_write(d, s, buf, n);
+		if (rc) {
+			printf("FAILURE: write of %llu sectors at %llu: %s\n", (unsigned long long)n,
+			       (unsigned long long)s, strerror(-rc));
+			return 1;
+		}
+	}
+	free(buf);
+	int rc = blkdev_flush(d);
+	if (rc) {
+		printf("FAILURE: flush: %s\n", strerror(-rc));
+		return 1;
+	}
+	printf("wrote %llu sectors with seed %llu and flushed\n", (unsigned long long)sectors,
+	       (unsigned long long)seed);
+	return 0;
+}
+
+static int verify_pattern(struct blkdev *d, uint64_t seed, uint64_t sectors)
+{
+	const uint64_t chunk = 2048; /* 1 MiB per read: the driver splits and pipelines */
+	uint8_t *buf = malloc(chunk * SECTOR), want[SECTOR];
+
+	for (uint64_t s = 0; s < sectors; s += chunk) {
+		uint64_t n = sectors - s < chunk ? sectors - s : chunk;
+		int rc = blkdev_read(d, s, buf, n);
+
+		if (rc) {
+			printf("FAILURE: read at %llu: %s\n", (unsigned long long)s, strerror(-rc));
+			return 1;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			fill_sector(want, seed, s + i);
+			if (memcmp(buf + i * SECTOR, want, SECTOR)) {
+				uint64_t got_sector, got_seed;
+				memcpy(&got_sector, buf + i * SECTOR, 8);
+				memcpy(&got_seed, buf + i * SECTOR + 8, 8);
+				printf("FAILURE: sector %llu differs (holds sector %llu, seed %llu)\n",
+				       (unsigned long long)(s + i), (unsigned long long)got_sector,
+				       (unsigned long long)got_seed);
+				return 1;
+			}
+		}
+	}
+	free(buf);
+	printf("verified %llu sectors with seed %llu\n", (unsigned long long)sectors,
+	       (unsigned long long)seed);
+	return 0;
+}
+
+static int readonly(struct blkdev *d)
+{
+	uint8_t buf[SECTOR] = { 0 };
+	int w = blkdev_write(d, 0, buf, 1), r = blkdev_read(d, 0, buf, 1);
+
+	printf("read-only: %d, write: %s, read: %s\n", blkdev_read_only(d), strerror(-w),
+	       r ? strerror(-r) : "ok");
+	return !(blkdev_read_only(d) && w == -EROFS && r == 0);
+}
+
+static double mib_per_s(uint64_t bytes, uint64_t ns)
+{
+	return (double)bytes / (1 << 20) / ((double)ns / 1e9);
+}
+
+/* Throughput of the four classic patterns over the first mib MiB. */
+static int bench(struct blkdev *d, uint64_t mib)
+{
+	uint64_t sectors = mib << 11, ops = 4096, t;
+	uint8_t *big = malloc(1 << 20), *small = malloc(4096);
+
+	if (sectors > blkdev_sectors(d))
+		sectors = blkdev_sectors(d) & ~7ull;
+	memset(big, 0x5a, 1 << 20);
+	memset(small, 0xa5, 4096);
+	t = clock_monotonic_ns();
+	for (uint64_t s = 0; s + 2048 <= sectors; s += 2048)
+		if (blkdev_write(d, s, big, 2048))
+			return 1;
+	blkdev_flush(d);
+	printf("bench: sequential write %.1f MiB/s (1 MiB requests, then one flush)\n",
+	       mib_per_s(sectors * SECTOR, clock_monotonic_ns() - t));
+	t = clock_monotonic_ns();
+	for (uint64_t s = 0; s + 2048 <= sectors; s += 2048)
+		if (blkdev_read(d, s, big, 2048))
+			return 1;
+	printf("bench: sequential read %.1f MiB/s (1 MiB requests)\n",
+	       mib_per_s(sectors * SECTOR, clock_monotonic_ns() - t));
+	t = clock_monotonic_ns();
+	for (uint64_t i = 0; i < ops; i++)
+		if (blkdev_read(d, (mix(i) % (sectors / 8)) * 8, small, 8))
+			return 1;
+	uint64_t ns = clock_monotonic_ns() - t;
+	printf("bench: random 4 KiB read %.1f MiB/s, %.0f IOPS, %.1f us each (one at a time)\n",
+	       mib_per_s(ops * 4096, ns), ops / ((double)ns / 1e9), (double)ns / ops / 1e3);
+	t = clock_monotonic_ns();
+	for (uint64_t i = 0; i < ops; i++)
+		if (blkdev_write(d, (mix(i + ops) % (sectors / 8)) * 8, small, 8))
+			return 1;
+	ns = clock_monotonic_ns() - t;
+	printf("bench: random 4 KiB write %.1f MiB/s, %.0f IOPS, %.1f us each (one at a time, no flush)\n",
+	       mib_per_s(ops * 4096, ns), ops / ((double)ns / 1e9), (double)ns / ops / 1e3);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct blkdev *d = blkdev_get(0);
+	int failed;
+
+	if (!d) {
+		printf("FAILURE: no block device (hv --disk=FILE)\n");
+		return 1;
+	}
+	printf("%s: %llu sectors of %u bytes%s\n", blkdev_name(d),
+	       (unsigned long long)blkdev_sectors(d), blkdev_sector_size(d),
+	       blkdev_read_only(d) ? ", read-only" : "");
+	const char *mode = argc > 1 ? argv[1] : "write";
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+	uint64_t sectors = argc > 3 ? strtoull(argv[3], NULL, 0) : blkdev_sectors(d);
+
+	if (sectors > blkdev_sectors(d))
+		sectors = blkdev_sectors(d);
+	if (!strcmp(mode, "write"))
+		failed = write_pattern(d, seed, sectors) || verify_pattern(d, seed, sectors);
+	else if (!strcmp(mode, "verify"))
+		failed = verify_pattern(d, seed, sectors);
+	else if (!strcmp(mode, "readonly"))
+		failed = readonly(d);
+	else if (!strcmp(mode, "bench"))
+		failed = bench(d, argc > 2 ? strtoull(argv[2], NULL, 0) : 64);
+	else {
+		printf("FAILURE: unknown mode %s (write, verify, readonly, bench)\n", mode);
+		return 2;
+	}
+	puts(failed ? "FAILURE" : "SUCCESS");
+	return failed;
+}
