@@ -49,8 +49,9 @@ GUEST_CC := $(BUILD)/toolchain/bin/x86_64-elf-gcc
 GUEST_AR := $(BUILD)/toolchain/bin/x86_64-elf-ar
 SYSROOT_LIB := $(BUILD)/sysroot/x86_64-elf/lib
 # libos implements clock_gettime, nanosleep and a monotonic clock; newlib declares them only
-# where the target says so.
-GUEST_DEFS := -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L
+# where the target says so. FD_SETSIZE: one descriptor table of 1024 (console, sockets, files);
+# newlib's sys/select.h keeps a value defined before it, and lwIP needs it above its socket count.
+GUEST_DEFS := -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L -DFD_SETSIZE=1024
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	$(GUEST_DEFS) -Ihv-iface/include -Ilibos/include

@@ -27,6 +27,13 @@ unsigned netdev_mtu(const struct netdev *dev);
 /* Send one frame; blocks while the transmit ring is full. 0, -EMSGSIZE, -EIO. */
 int netdev_send(struct netdev *dev, const void *frame, size_t len);
 
+/* Send one frame given in parts (e.g. a chain of protocol buffers), copied once. */
+struct netdev_part {
+	const void *data;
+	size_t len;
+};
+int netdev_sendv(struct netdev *dev, const struct netdev_part *parts, unsigned nparts);
+
 /* The next received frame, waiting until deadline_ns. 0, -ETIMEDOUT, -EIO. */
 int netdev_receive(struct netdev *dev, struct netdev_frame *frame, uint64_t deadline_ns);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fd.h"
 #include "kernel.h"
 #include "libos.h"
 #include "virtio_drivers.h"
@@ -46,6 +47,7 @@ _Noreturn void libos_start(const struct boot *boot)
 	clock_init(boot->tsc_hz, boot->tsc_base);
 	mem_init(boot);
 	sched_init();
+	fd_init();
 	evtchn_init(boot->shared_info);
 	virtio_init(boot);
 	__libc_init_array();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The system calls newlib expects of its OS, for a single-purpose
- * appliance: a console on descriptors 0-2, no files yet, one process.
+ * appliance: descriptors from the table in fd.c, time, one process.
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,81 +13,104 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "kernel.h"
 #include "libos.h"
 
 #define APPLIANCE_PID 1
 
-static int is_console(int fd)
+/* Negative errno to the C library's convention: -1 with errno set. */
+static long ret(long r)
 {
-	return fd >= 0 && fd <= 2;
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static const struct fd_entry *lookup(int fd)
+{
+	const struct fd_entry *e = fd_get(fd);
+
+	if (!e)
+		errno = EBADF;
+	return e;
 }
 
 _READ_WRITE_RETURN_TYPE write(int fd, const void *buf, size_t len)
 {
-	if (!is_console(fd) || fd == 0) {
-		errno = EBADF;
+	const struct fd_entry *e = lookup(fd);
+
+	if (!e)
 		return -1;
-	}
-	console_write(buf, len);
-	return (_READ_WRITE_RETURN_TYPE)len;
+	return (_READ_WRITE_RETURN_TYPE)ret(e->ops->write ? e->ops->write(e->obj, buf, len) : -EBADF);
 }
 
-/* The console has no input: stdin is at its end. */
 _READ_WRITE_RETURN_TYPE read(int fd, void *buf, size_t len)
 {
-	(void)buf;
-	(void)len;
-	if (fd != 0) {
-		errno = EBADF;
+	const struct fd_entry *e = lookup(fd);
+
+	if (!e)
 		return -1;
-	}
-	return 0;
+	return (_READ_WRITE_RETURN_TYPE)ret(e->ops->read ? e->ops->read(e->obj, buf, len) : -EBADF);
 }
 
+int close(int fd)
+{
+	const struct fd_entry *e = lookup(fd);
+	int rc = 0;
+
+	if (!e)
+		return -1;
+	if (e->ops->close)
+		rc = e->ops->close(e->obj);
+	fd_release(fd);
+	return (int)ret(rc);
+}
+
+off_t lseek(int fd, off_t off, int whence)
+{
+	const struct fd_entry *e = lookup(fd);
+
+	if (!e)
+		return -1;
+	return (off_t)ret(e->ops->lseek ? e->ops->lseek(e->obj, (long)off, whence) : -ESPIPE);
+}
+
+int fstat(int fd, struct stat *st)
+{
+	const struct fd_entry *e = lookup(fd);
+
+	if (!e)
+		return -1;
+	if (!e->ops->fstat) {
+		memset(st, 0, sizeof(*st));
+		return 0;
+	}
+	return (int)ret(e->ops->fstat(e->obj, st));
+}
+
+int isatty(int fd)
+{
+	const struct fd_entry *e = lookup(fd);
+
+	if (!e)
+		return 0;
+	if (!e->ops->isatty) {
+		errno = ENOTTY;
+		return 0;
+	}
+	return 1;
+}
+
+/* No file system yet: every path is missing. */
 int open(const char *path, int flags, ...)
 {
 	(void)path;
 	(void)flags;
 	errno = ENOENT;
 	return -1;
-}
-
-int close(int fd)
-{
-	if (!is_console(fd)) {
-		errno = EBADF;
-		return -1;
-	}
-	return 0;
-}
-
-off_t lseek(int fd, off_t off, int whence)
-{
-	(void)off;
-	(void)whence;
-	errno = is_console(fd) ? ESPIPE : EBADF;
-	return -1;
-}
-
-int fstat(int fd, struct stat *st)
-{
-	if (!is_console(fd)) {
-		errno = EBADF;
-		return -1;
-	}
-	memset(st, 0, sizeof(*st));
-	st->st_mode = S_IFCHR | 0620;
-	return 0;
-}
-
-int isatty(int fd)
-{
-	if (!is_console(fd)) {
-		errno = EBADF;
-		return 0;
-	}
-	return 1;
 }
 
 int getpid(void)

@@ -120,10 +120,20 @@ static void reclaim_tx(struct netdev *d)
 
 int netdev_send(struct netdev *d, const void *frame, size_t len)
 {
+	struct netdev_part part = { frame, len };
+
+	return netdev_sendv(d, &part, 1);
+}
+
+int netdev_sendv(struct netdev *d, const struct netdev_part *parts, unsigned nparts)
+{
 	struct virtq_buf out;
+	size_t len = 0, off = NET_HDR_BYTES;
 	uint8_t *buf;
 	int rc;
 
+	for (unsigned i = 0; i < nparts; i++)
+		len += parts[i].len;
 	if (len < ETH_HEADER_BYTES || len > NET_BUF_BYTES - NET_HDR_BYTES ||
 	    len > d->mtu + ETH_HEADER_BYTES + 4)
 		return -EMSGSIZE;
@@ -137,7 +147,8 @@ int netdev_send(struct netdev *d, const void *frame, size_t len)
 	}
 	buf = d->tx_bufs + (size_t)d->tx_free[--d->ntx_free] * NET_BUF_BYTES;
 	memset(buf, 0, NET_HDR_BYTES); /* no offloads: flags, gso_type and the rest zero */
-	memcpy(buf + NET_HDR_BYTES, frame, len);
+	for (unsigned i = 0; i < nparts; off += parts[i].len, i++)
+		memcpy(buf + off, parts[i].data, parts[i].len);
 	out = (struct virtq_buf){ buf, (uint32_t)(NET_HDR_BYTES + len) };
 	rc = virtq_add_chain(&d->tx, &out, 1, NULL, 0, buf);
 	if (rc)
