@@ -52,13 +52,18 @@ SYSROOT_LIB := $(BUILD)/sysroot/x86_64-elf/lib
 # where the target says so. FD_SETSIZE: one descriptor table of 1024 (console, sockets, files);
 # newlib's sys/select.h keeps a value defined before it, and lwIP needs it above its socket count.
 GUEST_DEFS := -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L -DFD_SETSIZE=1024
+# The guest's include path: the ABI, libos's interface and its POSIX headers (sockets, poll),
+# and lwIP's headers, which the socket headers are built on.
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	$(GUEST_DEFS) -Ihv-iface/include -Ilibos/include
+	$(GUEST_DEFS) -Ihv-iface/include -Ilibos/include -Ilibos/include/posix \
+	-I$(BUILD)/src/lwip/src/include -Ilibos/net
+# lwIP's own sources are not ours to change: only the warnings they trip are relaxed.
+LWIP_CFLAGS := -Wno-address -Wno-unused-parameter
 GUEST_LDFLAGS := -T libos/arch/x86_64/image.ld -Wl,--gc-sections -Wl,--build-id=none
 
 # Every platform's code is in every image: the entry point the loader takes picks the platform.
-LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/pv/*.c libos/virtio/*.c \
+LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/pv/*.c libos/virtio/*.c libos/net/*.c \
 	libos/arch/x86_64/*.c libos/arch/x86_64/*.S platforms/kvm/*.c platforms/kvm/*.S)
 LIBOS_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(LIBOS_SRCS))
 LIBOS_A := $(BUILD)/libos.a
@@ -79,7 +84,7 @@ $(LIBOS_A): $(LIBOS_OBJS)
 # link-image(output, objects): one app's objects + libos + newlib -> a bootable image.
 define link-image
 	@mkdir -p $(dir $(1))
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $(1) $(2) -Wl,--start-group $(LIBOS_A) \
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $(1) $(2) -Wl,--start-group $(LIBOS_A) $(LWIP_A) \
 		$(SYSROOT_LIB)/libc.a $(SYSROOT_LIB)/libm.a -Wl,--end-group
 endef
 
@@ -90,7 +95,7 @@ APP_IMAGES := $(patsubst %,$(BUILD)/apps/%.img,$(APPS))
 # Each app is the .c files in its folder.
 define app-rule
 $(1)_OBJS := $$(patsubst %,$$(BUILD)/guest/%.o,$$(wildcard apps/$(1)/*.c))
-$$(BUILD)/apps/$(1).img: $$($(1)_OBJS) $$(LIBOS_A) libos/arch/x86_64/image.ld
+$$(BUILD)/apps/$(1).img: $$($(1)_OBJS) $$(LIBOS_A) $$(LWIP_A) libos/arch/x86_64/image.ld
 	$$(call link-image,$$@,$$($(1)_OBJS))
 endef
 $(foreach app,$(APPS),$(eval $(call app-rule,$(app))))
@@ -103,6 +108,7 @@ apps: $(APP_IMAGES)
 run: $(BUILD)/hv $(BUILD)/apps/$(APP).img
 	$(BUILD)/hv $(BUILD)/apps/$(APP).img $(ARGS)
 
+include mk/lwip.mk
 include mk/test.mk
 include mk/bench.mk
 

@@ -20,7 +20,7 @@ $(BUILD)/guest/bench/cpuloop.c.o: bench/cpuloop.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(BENCH_LOOP_FLAGS) -c $< -o $@
 
-$(BUILD)/bench/cpuloop.img: $(BUILD)/guest/bench/cpuloop.c.o $(LIBOS_A) libos/arch/x86_64/image.ld
+$(BUILD)/bench/cpuloop.img: $(BUILD)/guest/bench/cpuloop.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
 
 .PHONY: bench-boot

@@ -25,7 +25,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $$(UNIT_SUBJECTS_$$*)
 # Guest tests: one image per tests/guest/*.c, linked like an app.
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%.img,$(wildcard tests/guest/*.c))
 
-$(BUILD)/tests/guest/%.img: $(BUILD)/guest/tests/guest/%.c.o $(LIBOS_A) libos/arch/x86_64/image.ld
+$(BUILD)/tests/guest/%.img: $(BUILD)/guest/tests/guest/%.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
 
 # A host tool that writes malformed variants of an image for the loader tests.

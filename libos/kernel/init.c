@@ -9,6 +9,8 @@
 #include "virtio_drivers.h"
 
 const struct platform *platform;
+int libos_argc;
+char **libos_argv;
 
 extern int main(int argc, char **argv);
 extern void __libc_init_array(void);
@@ -45,12 +47,15 @@ _Noreturn void libos_start(const struct boot *boot)
 {
 	platform = boot->platform;
 	clock_init(boot->tsc_hz, boot->tsc_base);
-	mem_init(boot);
+	memory_init(boot);
 	sched_init();
 	fd_init();
 	evtchn_init(boot->shared_info);
 	virtio_init(boot);
 	__libc_init_array();
-	char **argv = make_argv(boot);
-	exit(main((int)boot->argc, argv));
+	libos_argv = make_argv(boot);
+	libos_argc = (int)boot->argc;
+	if (net_boot)
+		net_boot();
+	exit(main(libos_argc, libos_argv));
 }

@@ -12,12 +12,19 @@
 
 /* Init steps, in the order libos_start() calls them. */
 void clock_init(uint64_t tsc_hz, uint64_t tsc_base);
-void mem_init(const struct boot *boot);
+void memory_init(const struct boot *boot);
 void sched_init(void);
 void evtchn_init(struct hv_shared_info *shared_info);
 
 /* Run the handlers of pending event-channel ports; the scheduler calls it. */
 void evtchn_dispatch(void);
+
+/* The appliance's arguments, for the layers that take options from them (the network). */
+extern int libos_argc;
+extern char **libos_argv;
+
+/* Starts the network before main() when the image links it (weak: absent otherwise). */
+void net_boot(void) __attribute__((weak));
 
 /* Page frames for drivers and stacks: n contiguous pages, or NULL. */
 void *pages_alloc(size_t n);

@@ -9,7 +9,7 @@
 
 static struct page_pool pool;
 
-void mem_init(const struct boot *boot)
+void memory_init(const struct boot *boot)
 {
 	const struct boot_ram *best = NULL;
 	int rc;
@@ -18,10 +18,10 @@ void mem_init(const struct boot *boot)
 		if (!best || boot->ram[i].size > best->size)
 			best = &boot->ram[i];
 	if (!best)
-		panic("mem_init: the platform reported no RAM");
+		panic("memory_init: the platform reported no RAM");
 	rc = page_pool_init(&pool, (uintptr_t)best->base, (size_t)best->size);
 	if (rc)
-		panic("mem_init: RAM [0x%llx, +0x%llx) too small for the page pool (%d)",
+		panic("memory_init: RAM [0x%llx, +0x%llx) too small for the page pool (%d)",
 		      (unsigned long long)best->base, (unsigned long long)best->size, rc);
 }
 
