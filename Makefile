@@ -63,7 +63,7 @@ LWIP_CFLAGS := -Wno-address -Wno-unused-parameter
 GUEST_LDFLAGS := -T libos/arch/x86_64/image.ld -Wl,--gc-sections -Wl,--build-id=none
 
 # Every platform's code is in every image: the entry point the loader takes picks the platform.
-LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/pv/*.c libos/virtio/*.c libos/net/*.c \
+LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/pv/*.c libos/virtio/*.c libos/net/*.c libos/fs/*.c \
 	libos/arch/x86_64/*.c libos/arch/x86_64/*.S platforms/kvm/*.c platforms/kvm/*.S)
 LIBOS_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(LIBOS_SRCS))
 LIBOS_A := $(BUILD)/libos.a
@@ -92,12 +92,34 @@ APPS := $(notdir $(patsubst %/,%,$(dir $(wildcard apps/*/*.c))))
 APPS := $(sort $(APPS))
 APP_IMAGES := $(patsubst %,$(BUILD)/apps/%.img,$(APPS))
 
-# Each app is the .c files in its folder.
+# Each app is the .c files in its folder, plus its rootfs/ folder if it has one: packed as a
+# ustar archive, linked into the image, and mounted at "/" before main().
 define app-rule
-$(1)_OBJS := $$(patsubst %,$$(BUILD)/guest/%.o,$$(wildcard apps/$(1)/*.c))
+$(1)_OBJS := $$(patsubst %,$$(BUILD)/guest/%.o,$$(wildcard apps/$(1)/*.c)) \
+	$$(if $$(wildcard apps/$(1)/rootfs),$$(BUILD)/apps/$(1)/rootfs.o)
 $$(BUILD)/apps/$(1).img: $$($(1)_OBJS) $$(LIBOS_A) $$(LWIP_A) libos/arch/x86_64/image.ld
 	$$(call link-image,$$@,$$($(1)_OBJS))
+$$(BUILD)/apps/$(1)/rootfs.tar: $$(shell find apps/$(1)/rootfs 2>/dev/null)
+	$$(call make-tar,apps/$(1)/rootfs,$$@)
 endef
+
+# make-tar(dir, archive): a reproducible ustar archive of dir's contents.
+define make-tar
+	@mkdir -p $(dir $(2))
+	tar --format=ustar --owner=0 --group=0 --numeric-owner --sort=name --mtime=@0 \
+		-C $(1) -cf $(2) .
+endef
+
+$(BUILD)/apps/%/rootfs.o: $(BUILD)/apps/%/rootfs.tar $(DEPS_STAMP)
+	printf '\t.section .rodata.rootfs, "a"\n\t.balign 512\n\t.globl __rootfs_start, __rootfs_end\n__rootfs_start:\n\t.incbin "%s"\n__rootfs_end:\n\t.section .note.GNU-stack, "", @progbits\n' $< >$@.S
+	$(GUEST_CC) -c $@.S -o $@
+
+# make disk DIR=folder DISK=file: a block-device image of a folder, in the same ustar format
+# the image's own files use (libos mounts it with fs_mount_tar_blkdev).
+.PHONY: disk
+disk:
+	@test -n "$(DIR)" -a -n "$(DISK)" || { echo "usage: make disk DIR=folder DISK=file"; exit 2; }
+	$(call make-tar,$(DIR),$(DISK))
 $(foreach app,$(APPS),$(eval $(call app-rule,$(app))))
 
 .PHONY: all apps

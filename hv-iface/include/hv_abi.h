@@ -109,7 +109,8 @@ struct hv_block {
  * Boot info. On entry (64-bit, ring 3, SSE on, interrupts off, virtual ==
  * physical) %rdi holds the gpa of this block and %rsp the top of the main
  * stack (16-byte aligned, an unmapped guard page below the stack). The block
- * and the argument strings are read-only to the guest.
+ * and the argument strings are read-only to the guest. All guest memory hv
+ * did not load from the image is zero, the image's .bss included.
  */
 #define HV_BOOT_MAGIC 0x49425648u /* "HVBI" */
 #define HV_MAX_MEM_REGIONS 16

@@ -13,6 +13,8 @@
 
 /* Descriptors are [0, FD_MAX); the build's FD_SETSIZE, so select() covers them all. */
 #define FD_MAX FD_SETSIZE
+/* Sockets are numbered by lwIP from 3; files take descriptors from here up. */
+#define FD_FILE_BASE 520
 
 /* Each returns a count or 0 on success, or a negative errno; NULL means "not supported". */
 struct fd_ops {
@@ -39,7 +41,5 @@ const struct fd_entry *fd_get(int fd);
 /* Forget a descriptor (its close operation already ran). */
 void fd_release(int fd);
 
-/* The console on 0, 1 and 2: an init step. */
-void fd_init(void);
 
 #endif /* LIBOS_FD_H */

@@ -52,6 +52,7 @@ _Noreturn void libos_start(const struct boot *boot)
 	fd_init();
 	evtchn_init(boot->shared_info);
 	virtio_init(boot);
+	fs_init();
 	__libc_init_array();
 	libos_argv = make_argv(boot);
 	libos_argc = (int)boot->argc;

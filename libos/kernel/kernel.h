@@ -14,6 +14,8 @@
 void clock_init(uint64_t tsc_hz, uint64_t tsc_base);
 void memory_init(const struct boot *boot);
 void sched_init(void);
+void fd_init(void);   /* the console on descriptors 0, 1 and 2 */
+void fs_init(void);   /* mounts the image's own archive at "/", if it has one */
 void evtchn_init(struct hv_shared_info *shared_info);
 
 /* Run the handlers of pending event-channel ports; the scheduler calls it. */

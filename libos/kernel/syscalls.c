@@ -104,15 +104,6 @@ int isatty(int fd)
 	return 1;
 }
 
-/* No file system yet: every path is missing. */
-int open(const char *path, int flags, ...)
-{
-	(void)path;
-	(void)flags;
-	errno = ENOENT;
-	return -1;
-}
-
 int getpid(void)
 {
 	return APPLIANCE_PID;

@@ -21,6 +21,9 @@
 #include "lwip/inet.h"
 #include "net.h"
 
+_Static_assert(LWIP_SOCKET_OFFSET + MEMP_NUM_NETCONN <= FD_FILE_BASE,
+	       "socket descriptors must stay below the files'");
+
 /* lwIP sets errno itself; the table wants a negative errno back. */
 static long neg(long r)
 {
