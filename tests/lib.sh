@@ -29,3 +29,48 @@ summary() {
 	printf '\n%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 	((failed == 0))
 }
+
+# --- network namespaces for tests: a tap device in a namespace of the test's own; hv runs
+# inside the namespace (it opens the tap by name there) and so do the clients. -------------
+
+# netns_up NAME SUBNET: namespace NAME with tap0 at SUBNET.1/24 (SUBNET like 10.77.0).
+netns_up() {
+	local ns=$1 subnet=$2
+	ip netns del "$ns" 2>/dev/null
+	ip netns add "$ns" &&
+		ip -n "$ns" link set lo up &&
+		ip -n "$ns" tuntap add tap0 mode tap &&
+		ip -n "$ns" addr add "$subnet.1/24" dev tap0 &&
+		ip -n "$ns" link set tap0 up
+}
+
+netns_down() {
+	ip netns del "$1" 2>/dev/null || true
+}
+
+# Network tests need root (namespaces, tap devices); they skip, not pass, without it.
+net_usable() { [[ $EUID == 0 ]] && command -v ip >/dev/null && [[ -c /dev/net/tun ]]; }
+
+# guest_start NS LOG READY_REGEX HV_ARGS...: start hv in NS in the background, wait up to 20 s
+# for READY_REGEX in its output. Sets GUEST_PID. Returns 1 (with the log shown) if it never
+# becomes ready.
+guest_start() {
+	local ns=$1 log=$2 ready=$3
+	shift 3
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	GUEST_PID=$!
+	for _ in $(seq 200); do
+		grep -qE "$ready" "$log" && return 0
+		kill -0 "$GUEST_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/    guest: /' "$log" | tail -n 20
+	return 1
+}
+
+guest_stop() {
+	[[ -n ${GUEST_PID:-} ]] || return 0
+	kill "$GUEST_PID" 2>/dev/null
+	wait "$GUEST_PID" 2>/dev/null
+	GUEST_PID=
+}

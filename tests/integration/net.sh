@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: MIT
+# The virtio-net path end to end: apps/nettest on hv answers ARP and ping from a network
+# namespace made here, through a real tap device; every reply must come back. Sourced by
+# tests/run.sh (B, HV, TMP and the helpers of tests/lib.sh are set).
+
+NS=pvkit-net-$$
+SUBNET=10.77.0
+
+net_tests() {
+	if ! netns_up "$NS" "$SUBNET"; then
+		not_ok "net: cannot make namespace $NS with a tap device"
+		return
+	fi
+	if ! guest_start "$NS" "$TMP/nettest.log" "answering ARP" \
+		"$HV" --stats --net=tap0 "$B/apps/nettest.img" "ip=$SUBNET.2"; then
+		not_ok "net: nettest did not start"
+		return
+	fi
+	ip netns exec "$NS" ping -c 100 -i 0.01 -W 2 "$SUBNET.2" >"$TMP/ping.out" 2>&1
+	expect "ping -c 100 -i 0.01: every reply" $? 0 "$TMP/ping.out" \
+		"100 packets transmitted, 100 received, 0% packet loss"
+	ip netns exec "$NS" ping -f -c 10000 -W 2 "$SUBNET.2" >"$TMP/flood.out" 2>&1
+	expect "flood ping, 10000 packets: every reply" $? 0 "$TMP/flood.out" \
+		"10000 packets transmitted, 10000 received, 0% packet loss"
+	guest_stop
+}
+
+if net_usable; then
+	net_tests
+	guest_stop
+	netns_down "$NS"
+else
+	skip "net: needs root, ip and /dev/net/tun"
+fi
