@@ -74,3 +74,6 @@ guest_stop() {
 	wait "$GUEST_PID" 2>/dev/null
 	GUEST_PID=
 }
+
+# hv_has OPTION: this hv build offers OPTION (e.g. --net=).
+hv_has() { "$HV" --help 2>/dev/null | grep -q -- "$1"; }

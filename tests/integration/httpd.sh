@@ -76,7 +76,7 @@ httpd_tests() {
 	guest_stop
 }
 
-if net_usable; then
+if net_usable && hv_has --net=; then
 	if netns_up "$NS" "$SUBNET" && guest_start "$NS" "$TMP/httpd.log" "serving" \
 		"$HV" --mem=128M --net=tap0 "$B/apps/httpd.img" "ip=$SUBNET.2/24"; then
 		httpd_tests
@@ -86,5 +86,5 @@ if net_usable; then
 	guest_stop
 	netns_down "$NS"
 else
-	skip "httpd: needs root, ip and /dev/net/tun"
+	skip "httpd: needs root, ip, /dev/net/tun and an hv with --net"
 fi

@@ -25,10 +25,10 @@ net_tests() {
 	guest_stop
 }
 
-if net_usable; then
+if net_usable && hv_has --net=; then
 	net_tests
 	guest_stop
 	netns_down "$NS"
 else
-	skip "net: needs root, ip and /dev/net/tun"
+	skip "net: needs root, ip, /dev/net/tun and an hv with --net"
 fi
