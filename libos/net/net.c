@@ -25,6 +25,7 @@ static struct wait_queue addressed = WAIT_QUEUE_INIT;
 struct net_config {
 	ip4_addr_t ip, mask, gw, dns;
 	int have_ip, have_dns;
+	long dhcp_wait_ms;
 	const char *bad; /* an argument that looked like ours but did not parse */
 };
 
@@ -65,6 +66,13 @@ static void parse_args(struct net_config *c, int argc, char **argv)
 		} else if (!strncmp(a, "gw=", 3)) {
 			if (!ip4addr_aton(a + 3, &c->gw))
 				c->bad = a;
+		} else if (!strncmp(a, "dhcp_wait=", 10)) {
+			char *end;
+			long s = strtol(a + 10, &end, 10);
+			if (*end || end == a + 10 || s < 0 || s > 3600)
+				c->bad = a;
+			else
+				c->dhcp_wait_ms = s * 1000;
 		} else if (!strncmp(a, "dns=", 4)) {
 			if (!ip4addr_aton(a + 4, &c->dns))
 				c->bad = a;
@@ -98,7 +106,7 @@ static void say_config(const char *how)
 
 static int start(void)
 {
-	struct net_config c = { 0 };
+	struct net_config c = { .dhcp_wait_ms = NET_DHCP_WAIT_MS };
 	struct netdev *dev = netdev_get(0);
 	volatile int ready = 0;
 	int rc;
@@ -107,7 +115,8 @@ static int start(void)
 		return -ENODEV;
 	parse_args(&c, libos_argc, libos_argv);
 	if (c.bad)
-		printf("libos: net: ignoring '%s' (want ip=A.B.C.D/N, gw=A.B.C.D, dns=A.B.C.D)\n", c.bad);
+		printf("libos: net: ignoring '%s' (want ip=A.B.C.D/N, gw=A.B.C.D, dns=A.B.C.D, "
+		       "dhcp_wait=SECONDS)\n", c.bad);
 	tcpip_init(tcpip_ready, (void *)&ready);
 	while (!ready)
 		thread_yield();
@@ -132,14 +141,14 @@ static int start(void)
 		say_config("from the arguments");
 		return 0;
 	}
-	uint64_t deadline = clock_monotonic_ns() + NET_DHCP_WAIT_MS * 1000000ull;
+	uint64_t deadline = clock_monotonic_ns() + (uint64_t)c.dhcp_wait_ms * 1000000ull;
 	while (ip4_addr_isany_val(*netif_ip4_addr(&netif)))
 		if (wait_queue_wait(&addressed, deadline) == -ETIMEDOUT)
 			break;
 	if (ip4_addr_isany_val(*netif_ip4_addr(&netif)))
-		printf("libos: net: %s has no address: no DHCP answer within %d s (it keeps asking; "
+		printf("libos: net: %s has no address: no DHCP answer within %ld s (it keeps asking; "
 		       "or give ip=A.B.C.D/N gw=A.B.C.D)\n",
-		       netdev_name(dev), NET_DHCP_WAIT_MS / 1000);
+		       netdev_name(dev), c.dhcp_wait_ms / 1000);
 	else
 		say_config("from DHCP");
 	return 0;

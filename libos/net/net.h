@@ -12,7 +12,8 @@
 /*
  * Start lwIP once: a network interface on the first network device,
  * configured from the appliance's arguments (ip=A.B.C.D/N, gw=A.B.C.D,
- * dns=A.B.C.D) or by DHCP. 0, or -ENODEV when there is no network device.
+ * dns=A.B.C.D) or by DHCP, waiting for a lease at most dhcp_wait=SECONDS
+ * (default NET_DHCP_WAIT_MS). 0, or -ENODEV when there is no network device.
  * Later calls return the first result.
  */
 int net_start(void);
