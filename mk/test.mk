@@ -6,7 +6,7 @@ TEST_CC ?= gcc
 # hv's own headers are quote-only: with -I, its elf.h would hide the system <elf.h>.
 TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -MMD -MP \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	-Ihv-iface/include -iquote hv-iface/hv -Ilibos/kernel -Itests/unit
+	-Ihv-iface/include -iquote hv-iface/hv -Ilibos/kernel -Ilibos/virtio -Itests/unit
 
 # Each unit test and the host-buildable sources it tests.
 UNIT_SUBJECTS_test_elf := hv-iface/hv/elf.c
@@ -14,6 +14,7 @@ UNIT_SUBJECTS_test_paging := hv-iface/hv/paging.c
 UNIT_SUBJECTS_test_symbols := hv-iface/hv/symbols.c
 UNIT_SUBJECTS_test_options := hv-iface/hv/options.c
 UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
+UNIT_SUBJECTS_test_virtq := libos/virtio/virtq.c
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 

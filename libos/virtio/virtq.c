@@ -81,7 +81,7 @@ int virtq_add_chain(struct virtq *q, const struct virtq_buf *out, unsigned n_out
 		return -EIO;
 	if (n == 0 || !token)
 		return -EINVAL;
-	if (n > q->num_free)
+	if (n_out > q->num_free || n_in > q->num_free - n_out) /* no overflow in n_out + n_in */
 		return -ENOSPC;
 	for (unsigned k = 0; k < n; k++) {
 		bool writable = k >= n_out;
@@ -89,8 +89,9 @@ int virtq_add_chain(struct virtq *q, const struct virtq_buf *out, unsigned n_out
 		uint16_t flags = (uint16_t)((writable ? VIRTQ_DESC_F_WRITE : 0) |
 					    (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
 
+		/* Saturate: past 4 GiB every 32-bit used length fits, and a wrapped sum would not. */
 		if (writable)
-			in_len += b->len;
+			in_len = b->len > UINT32_MAX - in_len ? UINT32_MAX : in_len + b->len;
 		set_desc(q, i, b, flags);
 		last = i;
 		i = q->slots[i].next;
@@ -154,7 +155,11 @@ void *virtq_get_used(struct virtq *q, uint32_t *len)
 	if ((uint16_t)(used_idx - q->last_used) > q->size)
 		return broken(q, "used index moved from %u to %u, past the ring", q->last_used,
 			      used_idx);
-	e = q->used->ring[q->last_used & (q->size - 1)];
+	/* One read of the entry through volatile: the checks below and the use after them see
+	 * the same values, whatever the device writes meanwhile. */
+	const volatile struct virtq_used_elem *ve = &q->used->ring[q->last_used & (q->size - 1)];
+	e.id = ve->id;
+	e.len = ve->len;
 	if (e.id >= q->size || !q->slots[e.id].token)
 		return broken(q, "used entry %u names descriptor %u, which is not in flight",
 			      q->last_used, e.id);

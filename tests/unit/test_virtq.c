@@ -1,0 +1,840 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit test of the split virtqueue's driver half against the test's own
+ * device half: one that follows virtio 1.1 2.6, and one that lies about
+ * indices, heads and lengths or scribbles on the descriptors it holds.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "virtq.h"
+
+#define CHECK_PTR(got, want) CHECK_EQ((uintptr_t)(got), (uintptr_t)(want))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define CHAIN_MAX 8 /* descriptors in the longest chain a test builds */
+
+/* The next used chain is token's, with n bytes written. */
+#define CHECK_USED(q, token, n)                                                              \
+	({                                                                                   \
+		uint32_t len_ = 0xdeadbeef;                                                  \
+		void *t_ = virtq_get_used((q), &len_);                                       \
+		CHECK_PTR(t_, (token)) && CHECK_EQ(len_, (n));                               \
+	})
+
+/* xorshift64*: a fixed seed makes every run the same. */
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return rnd() % n;
+}
+
+/* Guest memory the buffers live in (the device writes into the writable ones), and tokens. */
+static uint8_t mem[1 << 16];
+static char tokens[256];
+#define TOK(i) ((void *)&tokens[(i)&255])
+
+static struct virtq_buf buf_at(size_t off, uint32_t len)
+{
+	return (struct virtq_buf){ mem + off, len };
+}
+
+/* A queue over heap memory of exactly the sizes asked for, so ASan sees any step past them. */
+struct rig {
+	struct virtq q;
+	uint8_t *ring;
+	struct virtq_slot *slots;
+};
+
+static void rig_open(struct rig *r, uint16_t size, bool event_idx)
+{
+	size_t bytes = virtq_ring_bytes(size);
+	void *ring;
+
+	r->slots = malloc(size * sizeof(*r->slots));
+	if (posix_memalign(&ring, VIRTQ_DESC_ALIGN, bytes) != 0 || !r->slots)
+		abort();
+	r->ring = memset(ring, 0, bytes);
+	if (!CHECK_EQ(virtq_init(&r->q, size, ring, r->slots, event_idx), 0))
+		abort(); /* nothing after this could mean anything */
+}
+
+static void rig_close(struct rig *r)
+{
+	free(r->ring);
+	free(r->slots);
+}
+
+/*
+ * The driver's free list, walked by its own links: num_free distinct
+ * descriptors, none of them in a chain the device holds (owner[i] >= 0).
+ */
+static bool free_list_ok(const struct virtq *q, const int *owner)
+{
+	uint8_t *seen = calloc(q->size, 1);
+	uint16_t i = q->free_head;
+	bool ok = seen != NULL;
+
+	for (unsigned k = 0; ok && k < q->num_free; k++) {
+		ok = i < q->size && !seen[i] && (!owner || owner[i] < 0);
+		if (ok) {
+			seen[i] = 1;
+			i = q->slots[i].next;
+		}
+	}
+	free(seen);
+	return ok;
+}
+
+/* Everything of the driver's state but the verdict. */
+static bool same_state(const struct virtq *a, const struct virtq *b)
+{
+	return a->size == b->size && a->num_free == b->num_free && a->free_head == b->free_head &&
+	       a->avail_idx == b->avail_idx && a->kicked_idx == b->kicked_idx &&
+	       a->last_used == b->last_used && a->event_idx == b->event_idx &&
+	       a->desc == b->desc && a->avail == b->avail && a->used == b->used &&
+	       a->slots == b->slots;
+}
+
+#include "virtq_device_model.h"
+}
+
+static void test_init(void)
+{
+	/* Byte offsets by 2.6: descriptors 16n, avail 6 + 2n, used 6 + 8n on a 4-byte boundary. */
+	static const struct {
+		uint16_t size;
+		size_t avail, used, bytes;
+	} good[] = {
+		{ 1, 16, 24, 38 },
+		{ 2, 32, 44, 66 },
+		{ 256, 4096, 4616, 6670 },
+		{ 32768, 524288, 589832, 851982 },
+	};
+	static const uint16_t bad[] = { 0, 3, 6, 100, 32767, 32769, 49152, 65535 };
+	struct virtq_slot *slots = malloc(65535 * sizeof(*slots));
+	uint8_t ring[64] __attribute__((aligned(16)));
+	struct virtq q;
+
+	for (size_t t = 0; t < ARRAY_LEN(good); t++) {
+		uint16_t n = good[t].size;
+		struct rig r;
+
+		CHECK_EQ(virtq_ring_bytes(n), good[t].bytes);
+		CHECK_EQ(good[t].used % VIRTQ_USED_ALIGN, 0);
+		rig_open(&r, n, t & 1);
+		CHECK_EQ(r.q.size, n);
+		CHECK_EQ(r.q.num_free, n);
+		CHECK_EQ(r.q.avail_idx | r.q.kicked_idx | r.q.last_used, 0);
+		CHECK(!r.q.broken);
+		CHECK_EQ(r.q.event_idx, t & 1);
+		CHECK_PTR(virtq_desc_addr(&r.q), r.ring);
+		CHECK_PTR(virtq_avail_addr(&r.q), r.ring + good[t].avail);
+		CHECK_PTR(virtq_used_addr(&r.q), r.ring + good[t].used);
+		CHECK(free_list_ok(&r.q, NULL)); /* every descriptor free, once */
+		rig_close(&r);
+	}
+	/* Not a power of two (and none above 32768 fits 16 bits): refused, nothing written. */
+	if (!slots)
+		abort();
+	for (size_t t = 0; t < ARRAY_LEN(bad); t++) {
+		memset(ring, 0xa5, sizeof(ring));
+		CHECK_EQ(virtq_init(&q, bad[t], ring, slots, false), -EINVAL);
+		CHECK(ring[0] == 0xa5 && ring[63] == 0xa5);
+	}
+	free(slots);
+}
+
+static void test_add_chain(void)
+{
+	struct virtq_buf out[2] = { buf_at(0, 10), buf_at(100, 20) };
+	struct virtq_buf in[3] = { buf_at(200, 30), buf_at(300, 40), buf_at(400, 50) };
+	struct virtq_buf one = buf_at(500, 8);
+	static const uint8_t order[8] = { 5, 2, 7, 0, 3, 6, 1, 4 };
+	uint8_t ring_copy[222]; /* virtq_ring_bytes(8): 128 + 22 + 2 (alignment) + 70 */
+	struct dev_chain c1, c2, c3, c, held[8];
+	struct virtq_slot slot_copy[8];
+	struct virtq q_copy;
+	unsigned mask = 0;
+	struct rig r;
+	struct dev d;
+
+	rig_open(&r, 8, false);
+	dev_attach(&d, &r.q);
+	memset(d.desc, 0xa5, VIRTQ_DESC_SIZE(8)); /* the driver writes every field it publishes */
+
+	/* Two out, three in, in that order: NEXT on all but the last, WRITE on the last three. */
+	CHECK_EQ(virtq_add_chain(&r.q, out, 2, in, 3, TOK(1)), 0);
+	CHECK_EQ(d.avail->idx, 1);
+	CHECK_EQ(r.q.num_free, 3);
+	if (CHECK(dev_pop(&d, &c1)) && CHECK_EQ(c1.n, 5)) {
+		CHECK_EQ(c1.head, d.avail->ring[0]);
+		for (unsigned k = 0; k < 5; k++) {
+			const struct virtq_buf *b = k < 2 ? &out[k] : &in[k - 2];
+
+			CHECK_PTR(c1.d[k].addr, b->addr);
+			CHECK_EQ(c1.d[k].len, b->len);
+			CHECK_EQ(c1.d[k].flags, (k < 4 ? VIRTQ_DESC_F_NEXT : 0) |
+							(k >= 2 ? VIRTQ_DESC_F_WRITE : 0));
+			mask |= 1u << c1.id[k];
+		}
+		CHECK_EQ(c1.in_bytes, 120);
+	}
+	CHECK(!dev_pop(&d, &c)); /* one chain, one avail entry */
+
+	/* A one-descriptor chain: no flags, a descriptor of its own. */
+	CHECK_EQ(virtq_add_chain(&r.q, &one, 1, NULL, 0, TOK(2)), 0);
+	if (CHECK(dev_pop(&d, &c2)) && CHECK_EQ(c2.n, 1)) {
+		CHECK_EQ(c2.d[0].flags, 0);
+		CHECK_EQ(c2.head, d.avail->ring[1]);
+		CHECK(!(mask & 1u << c2.head));
+	}
+
+	/* Refusals publish nothing and change nothing: empty chain, no token, too long. */
+	if (!CHECK_EQ(virtq_ring_bytes(8), sizeof(ring_copy)))
+		abort(); /* a layout test_init has reported already */
+	memcpy(ring_copy, r.ring, sizeof(ring_copy));
+	memcpy(slot_copy, r.slots, sizeof(slot_copy));
+	q_copy = r.q;
+	CHECK_EQ(virtq_add_chain(&r.q, NULL, 0, NULL, 0, TOK(3)), -EINVAL);
+	CHECK_EQ(virtq_add_chain(&r.q, &one, 1, NULL, 0, NULL), -EINVAL);
+	CHECK_EQ(virtq_add_chain(&r.q, out, 2, &one, 1, TOK(3)), -ENOSPC); /* 3 > 2 free */
+	CHECK_EQ(virtq_add_chain(&r.q, NULL, 0, in, 3, TOK(3)), -ENOSPC);
+	CHECK(memcmp(ring_copy, r.ring, sizeof(ring_copy)) == 0);
+	CHECK(memcmp(slot_copy, r.slots, sizeof(slot_copy)) == 0);
+	CHECK(same_state(&q_copy, &r.q));
+
+	/* Exactly the two that are left fit; then nothing does. */
+	CHECK_EQ(virtq_add_chain(&r.q, NULL, 0, in, 2, TOK(3)), 0);
+	CHECK_EQ(r.q.num_free, 0);
+	CHECK_EQ(virtq_add_chain(&r.q, &one, 1, NULL, 0, TOK(4)), -ENOSPC);
+	CHECK_EQ(d.avail->idx, 3);
+	if (CHECK(dev_pop(&d, &c3)) && CHECK_EQ(c3.n, 2)) {
+		CHECK_EQ(c3.d[0].flags, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);
+		CHECK_EQ(c3.d[1].flags, VIRTQ_DESC_F_WRITE);
+	}
+
+	/* The device completes the last first and the first last. */
+	CHECK(!virtq_has_used(&r.q));
+	CHECK_USED(&r.q, NULL, 0xdeadbeef);
+	dev_complete(&d, &c3, 70);
+	dev_complete(&d, &c2, 0);
+	CHECK(virtq_has_used(&r.q));
+	CHECK_USED(&r.q, TOK(3), 70);
+	CHECK_EQ(r.q.num_free, 2);
+	CHECK_USED(&r.q, TOK(2), 0);
+	CHECK_EQ(r.q.num_free, 3);
+	CHECK(!virtq_has_used(&r.q));
+	dev_complete(&d, &c1, 120);
+	CHECK_USED(&r.q, TOK(1), 120);
+	CHECK_EQ(r.q.num_free, 8);
+	CHECK(free_list_ok(&r.q, NULL));
+
+	/* Full of one-descriptor chains, completed shuffled under one index store: a jump of 8. */
+	for (unsigned k = 0; k < 8; k++) {
+		struct virtq_buf b = buf_at(1024 + 64 * k, 64);
+
+		CHECK_EQ(virtq_add_chain(&r.q, NULL, 0, &b, 1, TOK(10 + k)), 0);
+		CHECK(dev_pop(&d, &held[k]));
+	}
+	CHECK_EQ(virtq_add_chain(&r.q, &one, 1, NULL, 0, TOK(4)), -ENOSPC);
+	for (unsigned k = 0; k < 8; k++) {
+		dev_fill(&held[order[k]], 3 * order[k]);
+		dev_put(&d, held[order[k]].head, 3 * order[k]);
+	}
+	dev_publish(&d);
+	for (unsigned k = 0; k < 8; k++)
+		CHECK_USED(&r.q, TOK(10 + order[k]), 3 * order[k]);
+
+	/* The free list those made, in shuffled order, carries one chain over all eight. */
+	struct virtq_buf eight[8] = { out[0], out[1], in[0], in[1], in[2], one, one, one };
+	CHECK_EQ(virtq_add_chain(&r.q, eight, 5, eight + 5, 3, TOK(5)), 0);
+	mask = 0;
+	if (CHECK(dev_pop(&d, &c)) && CHECK_EQ(c.n, 8)) {
+		for (unsigned k = 0; k < 8; k++) {
+			CHECK_PTR(c.d[k].addr, eight[k].addr);
+			mask |= 1u << c.id[k];
+		}
+		CHECK_EQ(mask, 0xff);
+	}
+	dev_complete(&d, &c, 24);
+	CHECK_USED(&r.q, TOK(5), 24);
+	CHECK_EQ(r.q.num_free, 8);
+	CHECK(free_list_ok(&r.q, NULL));
+	CHECK(!r.q.broken);
+	rig_close(&r);
+}
+
+/*
+ * A chain of more than 4 GiB of writable buffers: every 32-bit used length
+ * fits in it, so none may break the queue (the driver's sum must not wrap).
+ * The device writes nothing: the buffers are only as big as the descriptors say.
+ */
+static void test_wide_chain(void)
+{
+	struct virtq_buf in[3] = { buf_at(0, 0x80000000u), buf_at(0, 0x80000000u),
+				   buf_at(0, 0xffffffffu) };
+	struct dev_chain c;
+	struct rig r;
+	struct dev d;
+
+	rig_open(&r, 8, false);
+	dev_attach(&d, &r.q);
+	CHECK_EQ(virtq_add_chain(&r.q, NULL, 0, in, 2, TOK(1)), 0); /* 4 GiB: 0 in 32 bits */
+	CHECK_EQ(virtq_add_chain(&r.q, NULL, 0, in, 3, TOK(2)), 0);
+	if (CHECK(dev_pop(&d, &c)) && CHECK_EQ(c.in_bytes, 1ull << 32))
+		dev_put(&d, c.head, 0xffffffffu);
+	if (CHECK(dev_pop(&d, &c)) && CHECK_EQ(c.in_bytes, 0x1ffffffffull))
+		dev_put(&d, c.head, 0x90000000u);
+	dev_publish(&d);
+	CHECK_USED(&r.q, TOK(1), 0xffffffffu);
+	CHECK_USED(&r.q, TOK(2), 0x90000000u);
+	CHECK(!r.q.broken);
+	CHECK_STR_EQ(r.q.why, "");
+	rig_close(&r);
+}
+
+/* Add n one-descriptor chains; true when all went in. */
+static bool add_some(struct rig *r, unsigned n)
+{
+	struct virtq_buf b = buf_at(0, 16);
+	bool ok = true;
+
+	while (n-- > 0)
+		ok &= virtq_add_chain(&r->q, NULL, 0, &b, 1, TOK(n)) == 0;
+	return CHECK(ok);
+}
+
+/* The device takes and completes every available chain, newest first; the driver collects. */
+static bool drain(struct rig *r, struct dev *d)
+{
+	struct dev_chain c[16];
+	unsigned n = 0;
+	uint32_t len;
+	bool ok = true;
+
+	while (n < 16 && dev_pop(d, &c[n]))
+		n++;
+	while (n-- > 0)
+		dev_complete(d, &c[n], 0);
+	while (virtq_get_used(&r->q, &len)) /* asking each time to hear of the next entry */
+		ok &= !r->q.event_idx || *dev_used_event(d) == r->q.last_used;
+	return CHECK(ok) && CHECK_EQ(r->q.num_free, r->q.size);
+}
+
+static void test_notify(void)
+{
+	unsigned batches = 0, kicks = 0, skipped = 0;
+	uint16_t old;
+	struct rig r;
+	struct dev d;
+	bool ok = true;
+
+	/* Without event_idx the NO_NOTIFY flag alone decides, and used_event is left alone. */
+	rig_open(&r, 8, false);
+	dev_attach(&d, &r.q);
+	*dev_used_event(&d) = 0x5a5a;
+	*dev_avail_event(&d) = 1000; /* would suppress, were it read */
+	add_some(&r, 1);
+	CHECK(virtq_kick_needed(&r.q));
+	d.used->flags = VIRTQ_USED_F_NO_NOTIFY;
+	add_some(&r, 2);
+	CHECK(!virtq_kick_needed(&r.q));
+	d.used->flags = 0;
+	add_some(&r, 1);
+	CHECK(virtq_kick_needed(&r.q));
+	CHECK(drain(&r, &d));
+	CHECK_EQ(*dev_used_event(&d), 0x5a5a);
+	rig_close(&r);
+
+	/* With event_idx avail_event alone decides: a kick when the index passes it, only then. */
+	rig_open(&r, 16, true);
+	dev_attach(&d, &r.q);
+	d.used->flags = VIRTQ_USED_F_NO_NOTIFY; /* to be ignored */
+	add_some(&r, 1);
+	CHECK(virtq_kick_needed(&r.q)); /* avail_event 0: entry 0 is out */
+	add_some(&r, 1);
+	CHECK(!virtq_kick_needed(&r.q));
+	CHECK(drain(&r, &d));
+	CHECK_EQ(*dev_used_event(&d), 2);
+	*dev_avail_event(&d) = 5;
+	for (unsigned idx = 3; idx <= 8; idx++) { /* entries 2 .. 7, one at a time */
+		add_some(&r, 1);
+		CHECK_EQ(virtq_kick_needed(&r.q), idx == 6);
+	}
+	CHECK(!virtq_kick_needed(&r.q)); /* nothing new */
+	CHECK(drain(&r, &d));
+	*dev_avail_event(&d) = 10;
+	add_some(&r, 3); /* 8 -> 11 passes 10 in one batch: one kick */
+	CHECK(virtq_kick_needed(&r.q));
+	*dev_avail_event(&d) = 11; /* asked for as the index got there: entry 11 is still due */
+	add_some(&r, 2);
+	CHECK(virtq_kick_needed(&r.q));
+	CHECK(drain(&r, &d));
+
+	/* Random batches and re-arming over three wraps of the index, against the plain rule. */
+	rng_state = 0x243f6a8885a308d3ull;
+	old = r.q.kicked_idx;
+	while (ok && batches < 3 * 65536 / 2) {
+		uint16_t now, ev;
+		bool want = false;
+
+		if (rnd_below(2))
+			*dev_avail_event(&d) = (uint16_t)(d.avail->idx + rnd_below(8) - 2);
+		ok &= add_some(&r, 1 + (unsigned)rnd_below(4));
+		batches++;
+		if (rnd_below(4) == 0) { /* the driver may add more before it asks */
+			skipped++;
+			ok &= drain(&r, &d);
+			continue;
+		}
+		now = d.avail->idx;
+		ev = *dev_avail_event(&d);
+		for (uint16_t i = old; i != now; i++) /* entry ev published since the last ask? */
+			want |= i == ev;
+		kicks += want;
+		ok &= CHECK_EQ(virtq_kick_needed(&r.q), want);
+		old = now;
+		ok &= drain(&r, &d);
+	}
+	printf("# notify: %u batches (%u not asked about), %u kicks, avail index at %u\n", batches,
+	       skipped, kicks, d.avail->idx);
+	CHECK(r.q.avail_idx != 0 && kicks > 1000 && kicks < batches - skipped);
+	rig_close(&r);
+}
+
+/* Three chains in flight on a queue of eight, taken by the device; two descriptors free. */
+struct scene {
+	struct rig r;
+	struct dev d;
+	struct dev_chain a; /* 1 out, 2 in: 70 writable bytes, TOK(1) */
+	struct dev_chain b; /* 1 in: 16 bytes, TOK(2) */
+	struct dev_chain c; /* 2 out, TOK(3) */
+	uint16_t free_desc;
+};
+
+static bool scene_open(struct scene *s)
+{
+	struct virtq_buf out[2] = { buf_at(0, 20), buf_at(64, 24) };
+	struct virtq_buf in[2] = { buf_at(128, 30), buf_at(192, 40) }, b = buf_at(256, 16);
+	unsigned used;
+
+	rig_open(&s->r, 8, true);
+	dev_attach(&s->d, &s->r.q);
+	if (!(CHECK_EQ(virtq_add_chain(&s->r.q, out, 1, in, 2, TOK(1)), 0) &&
+	      CHECK_EQ(virtq_add_chain(&s->r.q, NULL, 0, &b, 1, TOK(2)), 0) &&
+	      CHECK_EQ(virtq_add_chain(&s->r.q, out, 2, NULL, 0, TOK(3)), 0) &&
+	      CHECK(dev_pop(&s->d, &s->a)) && CHECK(dev_pop(&s->d, &s->b)) &&
+	      CHECK(dev_pop(&s->d, &s->c)) && CHECK_EQ(s->a.n + s->b.n + s->c.n, 6)))
+		return false;
+	used = 1u << s->a.id[0] | 1u << s->a.id[1] | 1u << s->a.id[2] | 1u << s->b.id[0] |
+	       1u << s->c.id[0] | 1u << s->c.id[1];
+	s->free_desc = (uint16_t)__builtin_ctz(~used);
+	return CHECK_EQ(s->r.q.num_free, 2) && CHECK(s->free_desc < 8);
+}
+
+/*
+ * The device has just done something wrong: the next virtq_get_used breaks
+ * the queue, with a reason naming gist and detail. Nothing moves after
+ * that, whatever the device does, and the driver's state, slots and free
+ * list are as they were: the bad entry consumed, freed and wrote nothing.
+ */
+static void expect_broken(struct scene *s, const char *gist, const char *detail)
+{
+	struct virtq before = s->r.q;
+	struct virtq_slot slots[8];
+	struct virtq_buf one = buf_at(0, 1);
+	uint16_t avail_idx = s->d.avail->idx;
+
+	memcpy(slots, s->r.slots, sizeof(slots));
+	CHECK_USED(&s->r.q, NULL, 0xdeadbeef);
+	CHECK(s->r.q.broken);
+	CHECK_STR_CONTAINS(s->r.q.why, gist);
+	CHECK_STR_CONTAINS(s->r.q.why, detail);
+	CHECK_EQ(*dev_used_event(&s->d), before.last_used);
+
+	/* The device carries on as if nothing happened; the driver no longer listens. */
+	dev_put(&s->d, s->a.head, 0);
+	dev_publish(&s->d);
+	CHECK(!virtq_has_used(&s->r.q));
+	CHECK_USED(&s->r.q, NULL, 0xdeadbeef);
+	CHECK_EQ(virtq_add_chain(&s->r.q, &one, 1, NULL, 0, TOK(9)), -EIO);
+	CHECK_EQ(s->d.avail->idx, avail_idx);
+	CHECK(same_state(&before, &s->r.q));
+	CHECK(memcmp(slots, s->r.slots, sizeof(slots)) == 0);
+	CHECK(free_list_ok(&s->r.q, NULL));
+}
+
+enum hostile {
+	JUMP_AHEAD,	 /* used->idx one past what the ring can hold */
+	JUMP_BACK,	 /* used->idx one behind: 65535 ahead */
+	STALE_ENTRIES,	 /* a jump within the ring, over entries never written */
+	ID_PAST_TABLE,	 /* id == size */
+	ID_HUGE,	 /* id far beyond 16 bits */
+	ID_FREE,	 /* a descriptor in no chain */
+	ID_MIDDLE,	 /* the second descriptor of a chain */
+	ID_LAST,	 /* the last descriptor of a chain */
+	DOUBLE_LATER,	 /* a chain completed again after the driver took it back */
+	DOUBLE_IN_BATCH, /* a chain completed twice in one batch */
+	LEN_TOO_BIG,	 /* one byte more than the chain's writable buffers hold */
+	LEN_NO_ROOM,	 /* bytes written into a chain with no writable buffer */
+	N_HOSTILE
+};
+
+static void test_hostile(void)
+{
+	for (int h = 0; h < N_HOSTILE; h++) {
+		const char *gist = "not in flight";
+		char detail[64];
+		struct scene s;
+		uint32_t id = h == ID_PAST_TABLE ? 8 : 0xffffffffu;
+
+		if (!scene_open(&s)) {
+			rig_close(&s.r);
+			continue;
+		}
+		switch (h) {
+		case JUMP_AHEAD:
+		case JUMP_BACK:
+			s.d.used_idx = h == JUMP_AHEAD ? 9 : 0xffff;
+			dev_publish(&s.d);
+			gist = "past the ring";
+			snprintf(detail, sizeof(detail), "from 0 to %u", s.d.used_idx);
+			break;
+		case STALE_ENTRIES: /* one honest entry, then zeroes: descriptor 0, a's head */
+			dev_put(&s.d, s.a.head, 70);
+			s.d.used_idx += 6;
+			dev_publish(&s.d);
+			CHECK_USED(&s.r.q, TOK(1), 70);
+			snprintf(detail, sizeof(detail), "entry 1 names descriptor %u", s.a.head);
+			break;
+		case ID_FREE:
+		case ID_MIDDLE:
+		case ID_LAST:
+			id = h == ID_FREE ? s.free_desc : s.a.id[h == ID_MIDDLE ? 1 : 2];
+			/* fall through */
+		case ID_PAST_TABLE:
+		case ID_HUGE:
+			dev_put(&s.d, id, 0);
+			dev_publish(&s.d);
+			snprintf(detail, sizeof(detail), "entry 0 names descriptor %u", id);
+			break;
+		case DOUBLE_LATER:
+			dev_complete(&s.d, &s.b, 16);
+			CHECK_USED(&s.r.q, TOK(2), 16);
+			dev_complete(&s.d, &s.b, 16);
+			snprintf(detail, sizeof(detail), "entry 1 names descriptor %u", s.b.head);
+			break;
+		case DOUBLE_IN_BATCH:
+			dev_put(&s.d, s.c.head, 0);
+			dev_put(&s.d, s.c.head, 0);
+			dev_publish(&s.d);
+			CHECK_USED(&s.r.q, TOK(3), 0);
+			snprintf(detail, sizeof(detail), "entry 1 names descriptor %u", s.c.head);
+			break;
+		case LEN_TOO_BIG: /* after an honest completion to the last byte */
+			dev_complete(&s.d, &s.b, 16);
+			CHECK_USED(&s.r.q, TOK(2), 16);
+			dev_put(&s.d, s.a.head, 71);
+			dev_publish(&s.d);
+			gist = "writable bytes";
+			snprintf(detail, sizeof(detail), "wrote 71 bytes into a chain of 70");
+			break;
+		case LEN_NO_ROOM:
+			dev_put(&s.d, s.c.head, 1);
+			dev_publish(&s.d);
+			gist = "writable bytes";
+			snprintf(detail, sizeof(detail), "wrote 1 bytes into a chain of 0");
+			break;
+		}
+		expect_broken(&s, gist, detail);
+		rig_close(&s.r);
+	}
+}
+
+/* One chain the model test added: what the device must find, then where it stands. */
+enum { M_IDLE, M_ADDED, M_HELD, M_DONE };
+
+struct mchain {
+	int state;
+	unsigned n_out, n_in;
+	struct virtq_buf buf[CHAIN_MAX];
+	struct dev_chain seen; /* as the device found it */
+	uint32_t seq;          /* order added, then order completed */
+	uint32_t len;          /* what the device wrote */
+};
+
+struct model {
+	struct rig *r;
+	struct dev *d;
+	uint16_t size;
+	struct mchain *c;   /* size records: no more chains fit; &c[k] is the token */
+	int *owner;         /* per descriptor: the record the device found it in, or -1 */
+	unsigned in_flight; /* descriptors in chains added and not yet given back */
+	uint32_t added, completed;
+	bool scribble; /* the device scribbles on the descriptors of chains it holds */
+};
+
+/* The oldest record in state (lowest seq), or a random one when pick; -1 when none. */
+static int model_find(const struct model *m, int state, bool pick)
+{
+	int best = -1;
+	unsigned seen = 0;
+
+	for (int k = 0; k < m->size; k++)
+		if (m->c[k].state == state &&
+		    (pick ? rnd_below(++seen) == 0 : best < 0 || m->c[k].seq < m->c[best].seq))
+			best = k;
+	return best;
+}
+
+static bool model_add(struct model *m, unsigned *refused, unsigned *invalid)
+{
+	int k = model_find(m, M_IDLE, false);
+	struct mchain spare, *c = k >= 0 ? &m->c[k] : &spare;
+	unsigned n_out = (unsigned)rnd_below(4), n_in = (unsigned)rnd_below(4), n = n_out + n_in;
+	void *token = c;
+	int want = n == 0 ? -EINVAL : n > m->size - m->in_flight ? -ENOSPC : 0;
+
+	if (want == 0 && rnd_below(64) == 0)
+		token = NULL, want = -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t len = 1 + (uint32_t)rnd_below(512);
+
+		c->buf[i] = buf_at(rnd_below(sizeof(mem) - len + 1), len);
+	}
+	c->n_out = n_out;
+	c->n_in = n_in;
+	*refused += want == -ENOSPC;
+	*invalid += want == -EINVAL;
+	if (!CHECK_EQ(virtq_add_chain(&m->r->q, c->buf, n_out, c->buf + n_out, n_in, token), want))
+		return false;
+	if (want == 0) {
+		c->state = M_ADDED;
+		c->seq = m->added++;
+		m->in_flight += n;
+	}
+	return true;
+}
+
+/* The device takes a chain: the oldest added, as added, on descriptors nobody holds. */
+static bool model_pop(struct model *m)
+{
+	int k = model_find(m, M_ADDED, false);
+	struct dev_chain none, *s = k >= 0 ? &m->c[k].seen : &none;
+	bool ok = true;
+
+	if (k < 0)
+		return CHECK(!dev_pop(m->d, &none));
+	if (!CHECK(dev_pop(m->d, s)) || !CHECK_EQ(s->n, m->c[k].n_out + m->c[k].n_in))
+		return false;
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct virtq_buf *b = &m->c[k].buf[i];
+		unsigned flags = (i + 1 < s->n ? VIRTQ_DESC_F_NEXT : 0) |
+				 (i >= m->c[k].n_out ? VIRTQ_DESC_F_WRITE : 0);
+
+		ok &= CHECK(s->d[i].addr == (uintptr_t)b->addr && s->d[i].len == b->len &&
+			    s->d[i].flags == flags && m->owner[s->id[i]] == -1);
+		m->owner[s->id[i]] = k;
+	}
+	m->c[k].state = M_HELD;
+	if (m->scribble && rnd_below(2))
+		dev_scribble(m->d, s);
+	return ok;
+}
+
+/* The device completes a random held chain, a random valid length; it publishes later. */
+static void model_complete(struct model *m)
+{
+	int k = model_find(m, M_HELD, true);
+	struct mchain *c = k >= 0 ? &m->c[k] : NULL;
+	uint64_t pick, room;
+
+	if (!c)
+		return;
+	pick = rnd_below(4); /* none, all, or any number of the bytes there is room for */
+	room = c->seen.in_bytes;
+	c->len = (uint32_t)(pick == 0 ? 0 : pick == 1 ? room : rnd_below(room + 1));
+	dev_fill(&c->seen, c->len);
+	dev_put(m->d, c->seen.head, c->len);
+	c->state = M_DONE;
+	c->seq = m->completed++;
+}
+
+/* The driver takes back a used chain: the oldest completed, with its token and length. */
+static bool model_get(struct model *m)
+{
+	int k = model_find(m, M_DONE, false);
+	struct mchain *c = k >= 0 ? &m->c[k] : NULL;
+	bool ok;
+
+	if (!c)
+		return CHECK_USED(&m->r->q, NULL, 0xdeadbeef);
+	ok = CHECK_USED(&m->r->q, c, c->len);
+	if (m->r->q.event_idx)
+		ok &= CHECK_EQ(*dev_used_event(m->d), m->r->q.last_used);
+	for (unsigned i = 0; i < c->seen.n; i++)
+		m->owner[c->seen.id[i]] = -1;
+	m->in_flight -= c->seen.n;
+	c->state = M_IDLE;
+	return ok;
+}
+
+/*
+ * Random adds, takes, out-of-order completions and collections on a live
+ * queue: every token and length as the model expects, and after every step
+ * num_free + descriptors in flight == size, with the free list whole and
+ * disjoint from every chain the device holds.
+ */
+static void model_run(struct rig *r, struct dev *d, unsigned ops, uint64_t seed, bool scribble,
+		      unsigned wraps)
+{
+	struct model m = { r, d, r->q.size, calloc(r->q.size, sizeof(*m.c)),
+			   malloc(r->q.size * sizeof(int)), 0, 0, 0, scribble };
+	unsigned adds = 0, refused = 0, invalid = 0, full = 0, mismatches = 0, peak = 0;
+	uint32_t base = r->q.avail_idx;
+
+	if (!m.c || !m.owner)
+		abort();
+	rng_state = seed;
+	for (unsigned i = 0; i < m.size; i++)
+		m.owner[i] = -1;
+	for (unsigned op = 0; op < ops && mismatches < 4; op++) {
+		unsigned kind = (unsigned)rnd_below(20), burst = 1 + (unsigned)rnd_below(3);
+		bool ok = true;
+
+		if (kind < 8) {
+			adds++;
+			ok &= model_add(&m, &refused, &invalid);
+			full += r->q.num_free == 0;
+		} else if (kind < 13) {
+			while (ok && burst--)
+				ok &= model_pop(&m);
+		} else if (kind < 17) {
+			while (burst--)
+				model_complete(&m);
+			dev_publish(d);
+		} else {
+			while (ok && burst--)
+				ok &= model_get(&m);
+		}
+		peak = m.in_flight > peak ? m.in_flight : peak;
+		ok &= CHECK(!r->q.broken && r->q.num_free + m.in_flight == m.size);
+		ok &= CHECK(free_list_ok(&r->q, m.owner));
+		ok &= CHECK_EQ(virtq_has_used(&r->q), model_find(&m, M_DONE, false) >= 0);
+		if (!ok) {
+			fprintf(stderr, "    model test (size %u, seed 0x%llx): op %u\n", m.size,
+				(unsigned long long)seed, op);
+			mismatches++;
+		}
+	}
+
+	/* The device finishes everything; every descriptor comes back. */
+	while (model_find(&m, M_ADDED, false) >= 0 && model_pop(&m))
+		;
+	while (model_find(&m, M_HELD, false) >= 0)
+		model_complete(&m);
+	dev_publish(d);
+	while (model_find(&m, M_DONE, false) >= 0 && model_get(&m))
+		;
+	CHECK(model_get(&m)); /* and nothing more */
+	CHECK_EQ(m.in_flight, 0);
+	CHECK_EQ(r->q.num_free, m.size);
+	CHECK(free_list_ok(&r->q, NULL));
+
+	/* The mix must have reached the interesting cases, or it proved little. */
+	printf("# model: queue of %u%s%s, %u ops: %u adds (%u refused for space, %u invalid), "
+	       "%u completions, full %u times, peak %u in flight, avail index wrapped %u times\n",
+	       m.size, r->q.event_idx ? ", event_idx" : "", scribble ? ", device scribbling" : "",
+	       ops, adds, refused, invalid, m.completed, full, peak, (base + m.added) >> 16);
+	CHECK(refused > 0 && refused < adds);
+	CHECK(full > 0);
+	CHECK((base + m.added) >> 16 >= wraps);
+	free(m.c);
+	free(m.owner);
+}
+
+/*
+ * The device scribbles over every field of every descriptor it holds before
+ * completing the chains out of order: the driver frees by its own links, so
+ * exactly the right descriptors come back, and heavy use afterwards (the
+ * device still scribbling on what it holds) finds every one of them.
+ */
+static void test_scribble(void)
+{
+	static const unsigned lens[6] = { 3, 1, 4, 2, 5, 1 }, order[6] = { 3, 0, 5, 2, 1, 4 };
+	struct dev_chain held[6];
+	int owner[16];
+	unsigned nfree = 0;
+	struct rig r;
+	struct dev d;
+
+	rig_open(&r, 16, true);
+	dev_attach(&d, &r.q);
+	rng_state = 0x452821e638d01377ull;
+	memset(owner, 0xff, sizeof(owner));
+	for (unsigned k = 0; k < 6; k++) {
+		unsigned n_out = lens[k] / 2;
+		struct virtq_buf b[5];
+
+		for (unsigned i = 0; i < lens[k]; i++)
+			b[i] = buf_at(1024 * k + 128 * i, 100);
+		CHECK_EQ(virtq_add_chain(&r.q, b, n_out, b + n_out, lens[k] - n_out, TOK(k)), 0);
+		if (CHECK(dev_pop(&d, &held[k])) && CHECK_EQ(held[k].n, lens[k]))
+			for (unsigned i = 0; i < lens[k]; i++)
+				owner[held[k].id[i]] = (int)k;
+	}
+	CHECK_EQ(r.q.num_free, 0);
+	for (unsigned k = 0; k < 6; k++)
+		dev_scribble(&d, &held[k]);
+	for (unsigned j = 0; j < 6; j++) {
+		unsigned k = order[j];
+
+		dev_complete(&d, &held[k], (uint32_t)held[k].in_bytes);
+		CHECK_USED(&r.q, TOK(k), held[k].in_bytes);
+		for (unsigned i = 0; i < held[k].n; i++)
+			owner[held[k].id[i]] = -1;
+		nfree += lens[k];
+		CHECK_EQ(r.q.num_free, nfree);
+		CHECK(free_list_ok(&r.q, owner));
+	}
+	CHECK(!r.q.broken);
+	model_run(&r, &d, 20000, 0x13198a2e03707344ull, true, 0);
+	rig_close(&r);
+}
+
+static void test_model(uint16_t size, bool event_idx, unsigned ops, uint64_t seed, unsigned wraps)
+{
+	struct rig r;
+	struct dev d;
+
+	rig_open(&r, size, event_idx);
+	dev_attach(&d, &r.q);
+	model_run(&r, &d, ops, seed, false, wraps);
+	rig_close(&r);
+}
+
+int main(void)
+{
+	test_init();
+	test_add_chain();
+	test_wide_chain();
+	test_notify();
+	test_hostile();
+	test_scribble();
+	test_model(2, false, 5000, 0x9e3779b97f4a7c15ull, 0);
+	test_model(16, false, 400000, 0xc2b2ae3d27d4eb4full, 1); /* 16-bit indices wrap */
+	test_model(64, true, 30000, 0x165667b19e3779f9ull, 0);
+	return check_finish("test_virtq");
+}
