@@ -14,6 +14,7 @@ UNIT_SUBJECTS_test_paging := hv-iface/hv/paging.c
 UNIT_SUBJECTS_test_symbols := hv-iface/hv/symbols.c
 UNIT_SUBJECTS_test_options := hv-iface/hv/options.c
 UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
+UNIT_SUBJECTS_test_virtq_dev := hv-iface/hv/virtq_dev.c
 UNIT_SUBJECTS_test_virtq := libos/virtio/virtq.c
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
@@ -29,12 +30,20 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%.img,$(wildcard 
 $(BUILD)/tests/guest/%.img: $(BUILD)/guest/tests/guest/%.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
 
+# Guest images that integration scripts run with devices they set up (a tap in a namespace).
+INTEGRATION_IMAGES := $(patsubst tests/integration/guest/%.c,$(BUILD)/tests/integration/%.img,\
+	$(wildcard tests/integration/guest/*.c))
+
+$(BUILD)/tests/integration/%.img: $(BUILD)/guest/tests/integration/guest/%.c.o $(LIBOS_A) $(LWIP_A) \
+		libos/arch/x86_64/image.ld
+	$(call link-image,$@,$<)
+
 # A host tool that writes malformed variants of an image for the loader tests.
 $(BUILD)/tests/elfmut: tests/integration/elfmut.c
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $<
 
 .PHONY: test test-build
-test-build: all $(UNIT_TESTS) $(GUEST_TESTS) $(BUILD)/tests/elfmut
+test-build: all $(UNIT_TESTS) $(GUEST_TESTS) $(INTEGRATION_IMAGES) $(BUILD)/tests/elfmut
 test: test-build
 	tests/run.sh $(BUILD)

@@ -4,6 +4,9 @@
 # source's header comment), integration tests (tests/integration/*.sh). Exits 1 if any fails.
 #
 # Usage: tests/run.sh BUILD_DIR [FILTER]   (FILTER: run only tests whose name contains it)
+#
+# A guest test's hv-options may name @DISK@: it becomes the path of a fresh 1 MiB zero-filled
+# file, disk.img in a directory of its own, made for that one run.
 set -uo pipefail
 shopt -s nullglob
 
@@ -38,6 +41,11 @@ run_guest_test() {
 		[[ $(field "$src" args) == *'|' ]] && args+=("")
 	fi
 	read -r -a opts <<<"$(field "$src" hv-options)"
+	if [[ ${opts[*]} == *@DISK@* ]]; then
+		rm -rf "$TMP/disk" && mkdir "$TMP/disk" &&
+			head -c 1048576 /dev/zero >"$TMP/disk/disk.img"
+		opts=("${opts[@]//@DISK@/$TMP/disk/disk.img}")
+	fi
 	timeout 20 "$HV" "${opts[@]}" "$img" "${args[@]}" >"$TMP/stdout" 2>"$TMP/stderr"
 	status=$?
 	local want problems=()

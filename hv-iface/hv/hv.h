@@ -19,6 +19,8 @@
 #define HV_HEAP_MIN (1ull << 20)       /* RAM the image must leave free for its heap */
 #define HV_ARGS_MAX (3 * HV_PAGE_SIZE) /* bytes of guest argument strings, NULs included */
 #define HV_BACKTRACE_MAX 16            /* frames printed after a guest fault */
+#define HV_VIRTQ_SIZE_MAX 256          /* QueueNumMax of every device queue, in entries */
+#define HV_BAD_ACCESS_REPORTS 8        /* a device's bad register accesses reported, then quiet */
 
 /*
  * hv's own area in guest-physical memory, below HV_IMAGE_BASE. Page 0 is
@@ -44,8 +46,8 @@
 enum hv_exit_code {
 	HV_EXIT_USAGE = 64,       /* bad command line */
 	HV_EXIT_IMAGE = 65,       /* image rejected by the loader */
-	HV_EXIT_NOINPUT = 66,     /* image missing or unreadable */
-	HV_EXIT_NOKVM = 69,       /* /dev/kvm missing, not permitted, or unusable */
+	HV_EXIT_NOINPUT = 66,     /* image or disk file missing, unreadable or unusable */
+	HV_EXIT_UNAVAILABLE = 69, /* /dev/kvm or a tap missing, not permitted, or unusable */
 	HV_EXIT_OSERR = 71,       /* a host call failed */
 	HV_EXIT_GUEST_FAULT = 80, /* the guest took a CPU exception */
 	HV_EXIT_GUEST_ABI = 81,   /* bad hypercall, argument or pointer */
@@ -72,6 +74,8 @@ struct hv_stats {
 	uint64_t ns_end;
 };
 
+struct virtio_dev;
+
 struct hv_image {
 	const char *path;
 	const uint8_t *data; /* the whole file, mapped read-only */
@@ -87,7 +91,8 @@ struct hv_vm {
 	struct kvm_run *run;
 	size_t run_size;
 	int wake_fd;           /* eventfd that ends a block hypercall early */
-	unsigned wake_sources; /* things that can wake a block with no deadline */
+	unsigned wake_sources; /* things that can wake a block with no deadline; atomic */
+	bool blocked;          /* in the block hypercall; atomic, see evtchn.c for the protocol */
 
 	uint8_t *mem; /* guest RAM [0, mem_size), host mapping */
 	uint64_t mem_size;
@@ -101,6 +106,9 @@ struct hv_vm {
 	uint64_t tsc_hz;
 	uint64_t tsc_base;
 	uint64_t ns_mul; /* guest ns = (tsc ticks * ns_mul) >> 32 */
+
+	struct virtio_dev *devices[HV_MAX_DEVICES]; /* device i is in window i */
+	unsigned nr_devices;
 
 	struct symbols syms; /* read from the image at the first fault */
 	bool syms_loaded;
@@ -130,10 +138,23 @@ void vm_fail(struct hv_vm *vm, int code, const char *fmt, ...)
  * Checked access to guest memory: the host address of [gpa, gpa + len), or
  * NULL when any of it lies outside what the guest may name. Reads may cover
  * the boot info and everything above it; writes only the shared-info page
- * and above. Never trust a guest value before it went through here.
+ * and above. Never trust a guest value before it went through here. Inline,
+ * because device threads call them for every descriptor, and so that pure
+ * code using them (virtq_dev.c) builds on the host without vm.c.
  */
-void *vm_guest_read(struct hv_vm *vm, uint64_t gpa, uint64_t len);
-void *vm_guest_write(struct hv_vm *vm, uint64_t gpa, uint64_t len);
+static inline void *vm_guest_read(struct hv_vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa < HV_L_BOOT_INFO || gpa > vm->mem_size || len > vm->mem_size - gpa)
+		return NULL;
+	return vm->mem + gpa;
+}
+
+static inline void *vm_guest_write(struct hv_vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa < HV_L_SHARED)
+		return NULL;
+	return vm_guest_read(vm, gpa, len);
+}
 
 /* The guest's monotonic clock, in ns, read now on the host. */
 uint64_t vm_guest_now(const struct hv_vm *vm);
@@ -141,6 +162,18 @@ uint64_t vm_guest_now(const struct hv_vm *vm);
 /* hypercall.c */
 void hypercall_dispatch(struct hv_vm *vm, unsigned call, uint32_t gpa);
 extern const char *const hypercall_names[HV_CALL_COUNT];
+
+/*
+ * evtchn.c: set event-channel port pending in the VM's shared-info page
+ * (Xen's 2-level rules) and wake the vCPU if it sleeps in the block
+ * hypercall. Safe from any thread. Says what it did, for the stats.
+ */
+enum evtchn_result {
+	EVTCHN_WAS_PENDING, /* already pending: nothing changed */
+	EVTCHN_SET,         /* now pending (and, if unmasked, the upcall flag set) */
+	EVTCHN_SET_WOKE,    /* ... and the vCPU was blocked, so its wake eventfd was written */
+};
+enum evtchn_result evtchn_set_pending(struct hv_vm *vm, uint32_t port);
 
 /* fault.c */
 void fault_report(struct hv_vm *vm);

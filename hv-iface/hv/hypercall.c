@@ -64,19 +64,22 @@ static bool event_pending(struct hv_vm *vm)
 {
 	const struct hv_shared_info *si = (const void *)(vm->mem + HV_L_SHARED);
 
-	return __atomic_load_n(&si->vcpu_info[0].evtchn_upcall_pending, __ATOMIC_ACQUIRE) != 0;
+	/* Sequentially consistent: R1 of the wake protocol in evtchn.c. */
+	return __atomic_load_n(&si->vcpu_info[0].evtchn_upcall_pending, __ATOMIC_SEQ_CST) != 0;
 }
 
 /*
- * Sleep until an event is pending or the deadline passes. The check of the
- * flag comes after the wake eventfd could have been signalled, and the
- * eventfd stays readable until drained, so a wake-up is never lost.
+ * Sleep until an event is pending or the deadline passes. blocked is set
+ * before the flag is checked, so a device thread that sets the flag after
+ * our check sees blocked and writes the wake eventfd, which stays readable
+ * until drained: a wake-up is never lost (the argument is in evtchn.c).
  */
 static void block(struct hv_vm *vm, void *arg)
 {
 	struct hv_block *b = arg;
 	uint64_t t0 = hv_now_ns();
 
+	__atomic_store_n(&vm->blocked, true, __ATOMIC_SEQ_CST); /* W1 in evtchn.c */
 	for (;;) {
 		struct pollfd pfd = { .fd = vm->wake_fd, .events = POLLIN };
 		struct timespec ts, *timeout = NULL;
@@ -95,7 +98,7 @@ static void block(struct hv_vm *vm, void *arg)
 			ts.tv_sec = (time_t)((b->deadline_ns - now) / 1000000000ull);
 			ts.tv_nsec = (long)((b->deadline_ns - now) % 1000000000ull);
 			timeout = &ts;
-		} else if (vm->wake_sources == 0) {
+		} else if (__atomic_load_n(&vm->wake_sources, __ATOMIC_SEQ_CST) == 0) {
 			vm_fail(vm, HV_EXIT_GUEST_CRASH,
 				"guest blocked with no deadline and nothing that could wake it");
 			break;
@@ -107,6 +110,7 @@ static void block(struct hv_vm *vm, void *arg)
 		if (pfd.revents & POLLIN)
 			(void)!read(vm->wake_fd, &count, sizeof(count));
 	}
+	__atomic_store_n(&vm->blocked, false, __ATOMIC_SEQ_CST);
 	vm->stats.ns_blocked += hv_now_ns() - t0;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hv.h"
+#include "virtio_dev.h"
 
 static const char usage[] =
 	"Usage: hv [OPTIONS] IMAGE [ARGS...]\n"
@@ -20,16 +21,26 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"  --mem=SIZE   guest RAM: bytes, or with a K, M or G suffix (default 32M, at most 3G)\n"
-	"  --stats      at exit, print the exits by kind and where the time went\n"
-	"               (guest, hv, blocked) to stderr\n"
+	"  --disk=FILE[,ro]\n"
+	"               a virtio-blk disk backed by FILE, whose size must be a multiple of\n"
+	"               512 bytes; ro: read-only\n"
+	"  --net=TAP[,mac=xx:xx:xx:xx:xx:xx]\n"
+	"               a virtio-net NIC on the existing tap device TAP (make one with\n"
+	"               ip tuntap add TAP mode tap); the MAC defaults to one derived from TAP\n"
+	"               --disk and --net repeat; a VM has at most 16 devices, numbered in\n"
+	"               the order given\n"
+	"  --stats      at exit, print the exits by kind, where the time went (guest, hv,\n"
+	"               blocked) and what each device did to stderr\n"
 	"  --version    print hv's version and the ABI version it speaks\n"
 	"  -h, --help   print this help\n"
 	"\n"
 	"Exit status: the guest's own exit status (0-255) when it exits, otherwise\n"
-	"   64  bad command line (unknown option, bad --mem, --mem too small)\n"
+	"   64  bad command line (unknown option, bad --mem, --mem too small, bad --disk or\n"
+	"       --net syntax, too many devices)\n"
 	"   65  image rejected (not ELF64 x86-64, bad segments or entry, no or wrong ABI note)\n"
-	"   66  image missing or unreadable\n"
-	"   69  /dev/kvm missing, not permitted or unusable\n"
+	"   66  image or disk file missing, unreadable or unusable (a disk's size not a\n"
+	"       multiple of 512, a disk in use by another process)\n"
+	"   69  /dev/kvm or a tap missing, not permitted or unusable\n"
 	"   71  a host system call failed\n"
 	"   80  the guest took a CPU exception (null pointer, divide error, stack overflow...)\n"
 	"   81  the guest broke the ABI (unknown hypercall, bad argument or pointer)\n"
@@ -37,10 +48,18 @@ static const char usage[] =
 	"A guest exiting with one of these numbers looks like hv's own error; appliances\n"
 	"keep to 0-63 to stay distinguishable.\n";
 
+/* A --disk or --net argument, in command-line order: device i gets window i. */
+struct device_opt {
+	int (*add)(struct hv_vm *vm, const char *arg);
+	const char *arg;
+};
+
 struct options {
 	uint64_t mem;
 	const char *mem_arg;
 	int stats;
+	struct device_opt dev[HV_MAX_DEVICES];
+	unsigned nr_dev;
 	const char *image;
 	int argc; /* the guest's argv: the image path, then ARGS */
 	char **argv;
@@ -48,9 +67,11 @@ struct options {
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_MEM = 256, OPT_STATS, OPT_VERSION };
+	enum { OPT_MEM = 256, OPT_DISK, OPT_NET, OPT_STATS, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -61,7 +82,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->mem = HV_MEM_DEFAULT;
 	opterr = 0;
 	/* "+": options end at IMAGE; what follows belongs to the guest. */
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MEM:
 			o->mem_arg = optarg;
@@ -69,6 +90,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 				fprintf(stderr, "hv: --mem=%s: not a size (try 64M or 1G)\n", optarg);
 				return HV_EXIT_USAGE;
 			}
+			break;
+		case OPT_DISK:
+		case OPT_NET:
+			if (o->nr_dev == HV_MAX_DEVICES) {
+				fprintf(stderr, "hv: too many devices: a VM has at most %d (--disk and "
+						"--net together)\n", HV_MAX_DEVICES);
+				return HV_EXIT_USAGE;
+			}
+			o->dev[o->nr_dev++] = (struct device_opt){
+				c == OPT_DISK ? virtio_blk_add : virtio_net_add, optarg };
 			break;
 		case OPT_STATS:
 			o->stats = 1;
@@ -79,6 +110,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
+		case ':':
+			fprintf(stderr, "hv: option '%s' needs a value (see hv --help)\n",
+				argv[optind - 1]);
+			return HV_EXIT_USAGE;
 		default:
 			fprintf(stderr, "hv: unknown option '%s' (see hv --help)\n", argv[optind - 1]);
 			return HV_EXIT_USAGE;
@@ -149,11 +184,15 @@ int main(int argc, char **argv)
 	rc = open_image(opt.image, &image);
 	if (rc)
 		return rc;
+	vm.name = opt.image;
+	for (unsigned i = 0; i < opt.nr_dev && !rc; i++)
+		rc = opt.dev[i].add(&vm, opt.dev[i].arg);
+	if (rc)
+		return rc;
 	kvm_fd = kvm_open();
 	if (kvm_fd < 0)
-		return HV_EXIT_NOKVM;
+		return HV_EXIT_UNAVAILABLE;
 
-	vm.name = opt.image;
 	rc = vm_create(&vm, kvm_fd, opt.mem);
 	if (!rc)
 		rc = vm_load(&vm, &image, opt.argc, opt.argv);

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 
 #include "hv.h"
+#include "virtio_dev.h"
 
 static void handle_io(struct hv_vm *vm)
 {
@@ -35,6 +36,23 @@ static void handle_io(struct hv_vm *vm)
 	hypercall_dispatch(vm, (port - HV_PORT(0)) / 4, gpa);
 }
 
+/* Register accesses to a device's window; anything else is an access to nothing. */
+static void handle_mmio(struct hv_vm *vm)
+{
+	struct kvm_run *run = vm->run;
+	uint64_t addr = run->mmio.phys_addr;
+	uint64_t off = addr - HV_DEVICE_BASE;
+
+	if (addr >= HV_DEVICE_BASE && off / HV_DEVICE_WINDOW < vm->nr_devices) {
+		virtio_mmio_access(vm->devices[off / HV_DEVICE_WINDOW], off % HV_DEVICE_WINDOW,
+				   run->mmio.data, run->mmio.len, run->mmio.is_write);
+		return;
+	}
+	vm_fail(vm, HV_EXIT_GUEST_CRASH, "%s of %u bytes at 0x%llx, where no memory or device is",
+		run->mmio.is_write ? "write" : "read", run->mmio.len,
+		(unsigned long long)run->mmio.phys_addr);
+}
+
 static void handle_exit(struct hv_vm *vm)
 {
 	const struct kvm_run *run = vm->run;
@@ -45,9 +63,7 @@ static void handle_exit(struct hv_vm *vm)
 		break;
 	case KVM_EXIT_MMIO:
 		vm->stats.exits[HV_EXITK_MMIO]++;
-		vm_fail(vm, HV_EXIT_GUEST_CRASH, "%s of %u bytes at 0x%llx, where no memory or device is",
-			run->mmio.is_write ? "write" : "read", run->mmio.len,
-			(unsigned long long)run->mmio.phys_addr);
+		handle_mmio(vm);
 		break;
 	case KVM_EXIT_SHUTDOWN:
 		vm->stats.exits[HV_EXITK_SHUTDOWN]++;
@@ -72,6 +88,8 @@ static void handle_exit(struct hv_vm *vm)
 
 int vm_run(struct hv_vm *vm)
 {
+	/* A device thread that cannot start ends the VM (vm_fail) before its first entry. */
+	virtio_devs_start(vm);
 	while (!vm->ended) {
 		uint64_t t0 = hv_now_ns();
 		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
@@ -88,6 +106,8 @@ int vm_run(struct hv_vm *vm)
 		}
 		handle_exit(vm);
 	}
+	/* Before anything unmaps guest memory: the devices finish their request and stop. */
+	virtio_devs_stop(vm);
 	vm->stats.ns_end = hv_now_ns();
 	return vm->status;
 }

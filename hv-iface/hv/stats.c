@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "hv.h"
+#include "virtio_dev.h"
 
 uint64_t hv_now_ns(void)
 {
@@ -27,6 +28,26 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
+/*
+ * What each device served, and the work that cost the vCPU no exit: the
+ * kicks its I/O thread took from KVM, the events it set in shared memory,
+ * the eventfd writes that woke a blocked vCPU.
+ */
+static void devices_print(const struct hv_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		const struct virtio_dev *d = vm->devices[i];
+		char served[160];
+
+		d->be->stats(d, served, sizeof(served));
+		fprintf(stderr, "hv: %s: stats: %s: %s\n", vm->name, d->name, served);
+		fprintf(stderr, "hv: %s: stats: %s: %llu doorbells without an exit, %llu events set, "
+				"%llu wake-ups\n",
+			vm->name, d->name, (unsigned long long)(d->doorbells - d->hand_kicks),
+			(unsigned long long)d->events, (unsigned long long)d->wakeups);
+	}
+}
+
 void stats_print(const struct hv_vm *vm)
 {
 	const struct hv_stats *s = &vm->stats;
@@ -46,11 +67,17 @@ void stats_print(const struct hv_vm *vm)
 			continue;
 		fprintf(stderr, "hv: %s: stats:   %-14s %llu\n", vm->name, kind_names[k],
 			(unsigned long long)s->exits[k]);
-		if (k != HV_EXITK_HYPERCALL)
-			continue;
-		for (int c = 0; c < HV_CALL_COUNT; c++)
-			if (s->calls[c])
-				fprintf(stderr, "hv: %s: stats:     %-12s %llu\n", vm->name,
-					hypercall_names[c], (unsigned long long)s->calls[c]);
+		if (k == HV_EXITK_HYPERCALL)
+			for (int c = 0; c < HV_CALL_COUNT; c++)
+				if (s->calls[c])
+					fprintf(stderr, "hv: %s: stats:     %-12s %llu\n", vm->name,
+						hypercall_names[c], (unsigned long long)s->calls[c]);
+		if (k == HV_EXITK_MMIO)
+			for (unsigned i = 0; i < vm->nr_devices; i++)
+				if (vm->devices[i]->mmio_exits)
+					fprintf(stderr, "hv: %s: stats:     %-12s %llu\n", vm->name,
+						vm->devices[i]->name,
+						(unsigned long long)vm->devices[i]->mmio_exits);
 	}
+	devices_print(vm);
 }

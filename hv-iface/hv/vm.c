@@ -14,6 +14,7 @@
 #include "elf.h"
 #include "hv.h"
 #include "paging.h"
+#include "virtio_dev.h"
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
@@ -60,20 +61,6 @@ void vm_fail(struct hv_vm *vm, int code, const char *fmt, ...)
 	vm->status = code;
 }
 
-void *vm_guest_read(struct hv_vm *vm, uint64_t gpa, uint64_t len)
-{
-	if (gpa < HV_L_BOOT_INFO || gpa > vm->mem_size || len > vm->mem_size - gpa)
-		return NULL;
-	return vm->mem + gpa;
-}
-
-void *vm_guest_write(struct hv_vm *vm, uint64_t gpa, uint64_t len)
-{
-	if (gpa < HV_L_SHARED)
-		return NULL;
-	return vm_guest_read(vm, gpa, len);
-}
-
 uint64_t vm_guest_now(const struct hv_vm *vm)
 {
 	return (uint64_t)(((unsigned __int128)(hv_rdtsc() - vm->tsc_base) * vm->ns_mul) >> 32);
@@ -81,8 +68,8 @@ uint64_t vm_guest_now(const struct hv_vm *vm)
 
 static int host_error(struct hv_vm *vm, const char *what)
 {
-	vm_fail(vm, HV_EXIT_NOKVM, "%s: %s", what, strerror(errno));
-	return HV_EXIT_NOKVM;
+	vm_fail(vm, HV_EXIT_UNAVAILABLE, "%s: %s", what, strerror(errno));
+	return HV_EXIT_UNAVAILABLE;
 }
 
 int vm_create(struct hv_vm *vm, int kvm_fd, uint64_t mem_size)
@@ -177,7 +164,8 @@ static unsigned image_ranges(const struct elf_image *img, struct pg_range *out)
 
 static int build_page_tables(struct hv_vm *vm, const struct elf_image *img, uint64_t *cr3)
 {
-	struct pg_range r[8 + 2 * ELF_MAX_SEGMENTS] = {
+	/* The fixed ranges, the image's (at most 2 per segment), the heap, the devices. */
+	struct pg_range r[8 + 2 * ELF_MAX_SEGMENTS + 2] = {
 		{ HV_L_GDT, HV_PAGE_SIZE, PG_WRITE }, /* the CPU sets accessed bits */
 		{ HV_L_IDT, HV_PAGE_SIZE, 0 },
 		{ HV_L_TSS, HV_L_STUBS - HV_L_TSS, PG_WRITE },
@@ -192,6 +180,11 @@ static int build_page_tables(struct hv_vm *vm, const struct elf_image *img, uint
 	n += image_ranges(img, r + n);
 	if (vm->heap_hi > vm->heap_lo)
 		r[n++] = (struct pg_range){ vm->heap_lo, vm->heap_hi - vm->heap_lo,
+					    PG_USER | PG_WRITE };
+	/* No memory slot behind the windows: every access the guest makes is an MMIO exit. */
+	if (vm->nr_devices)
+		r[n++] = (struct pg_range){ HV_DEVICE_BASE,
+					    (uint64_t)vm->nr_devices * HV_DEVICE_WINDOW,
 					    PG_USER | PG_WRITE };
 	return paging_build(vm->mem, HV_L_PT_POOL, HV_L_BOOT_INFO, r, n, cr3);
 }
@@ -269,6 +262,18 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 	add_mem(bi, vm->image_lo, vm->image_hi - vm->image_lo, HV_MEM_IMAGE);
 	add_mem(bi, vm->heap_lo, vm->heap_hi - vm->heap_lo, HV_MEM_RAM);
 	add_mem(bi, vm->stack_lo, vm->stack_hi - vm->stack_lo, HV_MEM_STACK);
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		const struct virtio_dev *d = vm->devices[i];
+
+		bi->devices[bi->nr_devices++] = (struct hv_device){
+			.type = HV_DEV_VIRTIO_MMIO,
+			.virtio_id = d->be->virtio_id,
+			.gpa = d->gpa,
+			.size = HV_DEVICE_WINDOW,
+			.port = d->port,
+			.nr_queues = d->be->nr_queues,
+		};
+	}
 	rc = write_args(vm, bi, argc, argv);
 	if (rc)
 		return rc;
@@ -286,6 +291,7 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 
 void vm_destroy(struct hv_vm *vm)
 {
+	virtio_devs_destroy(vm);
 	symbols_free(&vm->syms);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);

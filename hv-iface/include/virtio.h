@@ -148,6 +148,7 @@ struct virtio_blk_req_hdr {
 /* Network device [5.1]. */
 #define VIRTIO_NET_F_MTU 3
 #define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_MRG_RXBUF 15 /* hv does not offer it: one RX chain per frame */
 #define VIRTIO_NET_F_STATUS 16
 
 #define VIRTIO_NET_S_LINK_UP 1

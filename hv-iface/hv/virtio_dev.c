@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A device's life and its I/O thread. Each device has one thread that
+ * epolls the device's queue eventfds (the guest's kicks, delivered by KVM
+ * without an exit), its backend's host fd (a tap) and a stop eventfd. One
+ * thread per device, not one per VM: a slow disk request (an fdatasync)
+ * never delays another device's queues, and a device's queues are served in
+ * order with no locking between its own threads.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "virtio_dev.h"
+
+/* epoll tokens besides the queue numbers. */
+#define TOKEN_HOST 0x100u
+#define TOKEN_STOP 0x101u
+
+static int host_error(struct hv_vm *vm, struct virtio_dev *d, const char *what)
+{
+	fprintf(stderr, "hv: %s: %s: %s: %s\n", vm->name, d->name, what, strerror(errno));
+	return HV_EXIT_OSERR;
+}
+
+static int epoll_add(int epoll_fd, int fd, uint32_t events, uint32_t token)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = token };
+
+	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int virtio_dev_add(struct hv_vm *vm, struct virtio_dev *d)
+{
+	unsigned kind_index = 0, port = 1;
+
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		port += vm->devices[i]->be->nr_queues;
+		kind_index += vm->devices[i]->be == d->be;
+	}
+	d->vm = vm;
+	d->index = vm->nr_devices;
+	d->gpa = HV_DEVICE_BASE + (uint64_t)d->index * HV_DEVICE_WINDOW;
+	d->port = port;
+	d->features |= 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_RING_EVENT_IDX;
+	snprintf(d->name, sizeof(d->name), "%s%u", d->be->kind, kind_index);
+	d->epoll_fd = d->stop_fd = -1;
+	for (unsigned i = 0; i < d->be->nr_queues; i++) {
+		d->q[i].kick_fd = -1;
+		d->q[i].num = HV_VIRTQ_SIZE_MAX;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	/* From here on virtio_devs_destroy() releases d. */
+	vm->devices[vm->nr_devices++] = d;
+
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epoll_fd < 0)
+		return host_error(vm, d, "epoll_create1");
+	d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->stop_fd < 0 || epoll_add(d->epoll_fd, d->stop_fd, EPOLLIN, TOKEN_STOP) < 0)
+		return host_error(vm, d, "stop eventfd");
+	for (unsigned i = 0; i < d->be->nr_queues; i++) {
+		d->q[i].kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (d->q[i].kick_fd < 0 || epoll_add(d->epoll_fd, d->q[i].kick_fd, EPOLLIN, i) < 0)
+			return host_error(vm, d, "queue eventfd");
+	}
+	/* The backend arms it (EPOLL_CTL_MOD) when it wants to hear from it. */
+	if (d->host_fd >= 0 && epoll_add(d->epoll_fd, d->host_fd, 0, TOKEN_HOST) < 0)
+		return host_error(vm, d, "epoll_ctl");
+	return 0;
+}
+
+bool virtio_dev_stopping(const struct virtio_dev *d)
+{
+	return __atomic_load_n(&d->stopping, __ATOMIC_RELAXED);
+}
+
+int virtio_dev_poll_host(struct virtio_dev *d, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = TOKEN_HOST };
+
+	return epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->host_fd, &ev) < 0 ? -errno : 0;
+}
+
+bool virtio_queue_live(struct virtio_dev *d, unsigned q)
+{
+	return d->live && d->q[q].ready;
+}
+
+/* Lock held: signal queue q's event port, counted. */
+static void virtio_dev_signal(struct virtio_dev *d, unsigned q)
+{
+	switch (evtchn_set_pending(d->vm, d->port + q)) {
+	case EVTCHN_WAS_PENDING: break;
+	case EVTCHN_SET: d->events++; break;
+	case EVTCHN_SET_WOKE: d->events++; d->wakeups++; break;
+	}
+}
+
+void virtio_dev_break(struct virtio_dev *d, unsigned q, const char *fmt, ...)
+{
+	char msg[192];
+	va_list ap;
+
+	if (d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* One call, so the line is not interleaved with another thread's. */
+	fprintf(stderr, "hv: %s: %s queue %u: %s\n", d->vm->name, d->name, q, msg);
+	__atomic_store_n(&d->status, d->status | VIRTIO_STATUS_DEVICE_NEEDS_RESET,
+			 __ATOMIC_SEQ_CST);
+	virtio_dev_update_live(d);
+	/* The spec's configuration-change notification [2.1.2]; on hv, the device's ports. */
+	__atomic_or_fetch(&d->isr, VIRTIO_MMIO_INT_CONFIG, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < d->be->nr_queues; i++)
+		virtio_dev_signal(d, i);
+}
+
+int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_chain *c)
+{
+	int rc = virtq_dev_pop(&d->q[q].vq, c);
+
+	if (rc < 0)
+		virtio_dev_break(d, q, "%s", d->q[q].vq.why);
+	return rc;
+}
+
+void virtio_queue_push(struct virtio_dev *d, unsigned q, uint16_t head, uint32_t len)
+{
+	struct virtq_dev *vq = &d->q[q].vq;
+
+	virtq_dev_push(vq, head, len);
+	d->q[q].chains++;
+	if (virtq_dev_need_event(vq)) {
+		__atomic_or_fetch(&d->isr, VIRTIO_MMIO_INT_VRING, __ATOMIC_SEQ_CST);
+		virtio_dev_signal(d, q);
+	}
+}
+
+/*
+ * Serve queue q until it is empty, taking the lock for one chain at a time
+ * so the vCPU's register accesses wait for at most one request.
+ */
+void virtio_serve_queue(struct virtio_dev *d, unsigned q)
+{
+	struct virtq_chain c;
+
+	while (!virtio_dev_stopping(d)) {
+		int64_t len;
+		int rc;
+
+		pthread_mutex_lock(&d->lock);
+		if (!virtio_queue_live(d, q)) {
+			pthread_mutex_unlock(&d->lock);
+			return;
+		}
+		rc = virtio_queue_pop(d, q, &c);
+		if (rc == 0 && virtq_dev_enable_kicks(&d->q[q].vq)) {
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
+		if (rc <= 0) {
+			pthread_mutex_unlock(&d->lock);
+			return;
+		}
+		len = d->be->serve_chain(d, q, &c);
+		if (len >= 0)
+			virtio_queue_push(d, q, c.head, (uint32_t)len);
+		pthread_mutex_unlock(&d->lock);
+	}
+}
+
+static void *io_thread(void *arg)
+{
+	struct virtio_dev *d = arg;
+	struct epoll_event ev[VIRTIO_DEV_MAX_QUEUES + 2];
+
+	for (;;) {
+		int n = epoll_wait(d->epoll_fd, ev, VIRTIO_DEV_MAX_QUEUES + 2, -1);
+
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "hv: %s: %s: epoll_wait: %s; the device stops\n",
+				d->vm->name, d->name, strerror(errno));
+			return NULL;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t token = ev[i].data.u32;
+			uint64_t kicks;
+
+			if (token == TOKEN_STOP || virtio_dev_stopping(d))
+				return NULL;
+			if (token == TOKEN_HOST) {
+				d->be->host_ready(d);
+				continue;
+			}
+			/* The count is the number of kicks since the last read: no exit each. */
+			if (read(d->q[token].kick_fd, &kicks, sizeof(kicks)) != sizeof(kicks))
+				continue;
+			d->doorbells += kicks;
+			if (d->be->kick)
+				d->be->kick(d, token);
+			else
+				virtio_serve_queue(d, token);
+		}
+	}
+}
+
+int virtio_devs_start(struct hv_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct virtio_dev *d = vm->devices[i];
+		int rc = pthread_create(&d->thread, NULL, io_thread, d);
+
+		if (rc) {
+			errno = rc;
+			vm_fail(vm, HV_EXIT_OSERR, "%s: starting its I/O thread: %s", d->name,
+				strerror(rc));
+			return HV_EXIT_OSERR;
+		}
+		d->thread_running = true;
+	}
+	return 0;
+}
+
+void virtio_devs_stop(struct hv_vm *vm)
+{
+	uint64_t one = 1;
+
+	/* All first, then join: the threads finish their current chains in parallel. */
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct virtio_dev *d = vm->devices[i];
+
+		__atomic_store_n(&d->stopping, true, __ATOMIC_RELAXED);
+		if (d->thread_running)
+			(void)!write(d->stop_fd, &one, sizeof(one));
+	}
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct virtio_dev *d = vm->devices[i];
+
+		if (d->thread_running)
+			pthread_join(d->thread, NULL);
+		d->thread_running = false;
+	}
+}
+
+void virtio_devs_destroy(struct hv_vm *vm)
+{
+	virtio_devs_stop(vm);
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct virtio_dev *d = vm->devices[i];
+
+		for (unsigned q = 0; q < d->be->nr_queues; q++)
+			if (d->q[q].kick_fd >= 0)
+				close(d->q[q].kick_fd);
+		if (d->stop_fd >= 0)
+			close(d->stop_fd);
+		if (d->epoll_fd >= 0)
+			close(d->epoll_fd);
+		pthread_mutex_destroy(&d->lock);
+		d->be->destroy(d);
+		vm->devices[i] = NULL;
+	}
+	vm->nr_devices = 0;
+}
