@@ -88,6 +88,8 @@ define link-image
 		$(SYSROOT_LIB)/libc.a $(SYSROOT_LIB)/libm.a -Wl,--end-group
 endef
 
+include mk/lwip.mk
+
 APPS := $(notdir $(patsubst %/,%,$(dir $(wildcard apps/*/*.c))))
 APPS := $(sort $(APPS))
 APP_IMAGES := $(patsubst %,$(BUILD)/apps/%.img,$(APPS))
@@ -130,9 +132,9 @@ apps: $(APP_IMAGES)
 run: $(BUILD)/hv $(BUILD)/apps/$(APP).img
 	$(BUILD)/hv $(BUILD)/apps/$(APP).img $(ARGS)
 
-include mk/lwip.mk
 include mk/test.mk
 include mk/bench.mk
+include mk/qemu.mk
 
 .PHONY: clean distclean
 # clean keeps the fetched and built dependencies; distclean removes everything.

@@ -3,12 +3,15 @@
 # Installs the host tools and fetches, verifies and builds newlib and lwIP under BUILD_DIR.
 #
 # Usage: mk/deps.sh [--with-qemu] BUILD_DIR     (run from the project root; idempotent)
+#   QEMU (qemu-system-x86 from backports) is installed by default: make run-qemu and the tests
+#   use it. DEPS_WITH_QEMU=0 leaves it out (those tests then say SKIP); --with-qemu is the
+#   default spelled out, and wins over DEPS_WITH_QEMU=0.
 set -euo pipefail
 
 # Host packages the build needs. Later needs go here too (qemu-utils, curl, wrk, redis-tools ...).
 HOST_PACKAGES=(gcc make binutils xz-utils dpkg-dev file ca-certificates)
-# Packages taken from <codename>-backports, installed only with --with-qemu or DEPS_WITH_QEMU=1:
-# bookworm's QEMU 7.2 is too old for what we test against.
+# Packages taken from <codename>-backports, unless DEPS_WITH_QEMU=0: bookworm's QEMU 7.2 is too
+# old for what we test against (QEMU 10 microvm, PVH boot).
 BACKPORTS_PACKAGES=(qemu-system-x86)
 
 # The tarballs are pinned, not the .debs: Debian revisions move, the sources must not.
@@ -31,7 +34,7 @@ TOOLS=(ar as ld nm ranlib objdump objcopy strip readelf)
 say() { echo "deps: $*"; }
 die() { echo "deps: error: $*" >&2; exit 1; }
 
-with_qemu=${DEPS_WITH_QEMU:-0}
+with_qemu=${DEPS_WITH_QEMU:-1}
 [[ ${1:-} == --with-qemu ]] && { with_qemu=1; shift; }
 [[ $# == 1 ]] || die "usage: mk/deps.sh [--with-qemu] BUILD_DIR"
 mkdir -p "$1"
