@@ -118,6 +118,15 @@ struct hv_vm {
 	struct hv_stats stats;
 };
 
+/*
+ * SIGINT, SIGTERM or SIGHUP received (0 if none): the VM ends with 128 + the
+ * signal, devices stopped and --stats printed, like a process a shell kills.
+ */
+extern volatile int hv_stop_signal;
+void hv_catch_stop_signals(struct hv_vm *vm);
+void hv_unblock_stop_signals(void);
+void vm_stop_by_signal(struct hv_vm *vm);
+
 /* Process-wide state: the /dev/kvm handle. */
 int kvm_open(void);
 

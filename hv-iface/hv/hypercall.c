@@ -103,6 +103,10 @@ static void block(struct hv_vm *vm, void *arg)
 				"guest blocked with no deadline and nothing that could wake it");
 			break;
 		}
+		if (hv_stop_signal) {
+			vm_stop_by_signal(vm);
+			break;
+		}
 		if (ppoll(&pfd, 1, timeout, NULL) < 0 && errno != EINTR) {
 			vm_fail(vm, HV_EXIT_OSERR, "ppoll: %s", strerror(errno));
 			break;

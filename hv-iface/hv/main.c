@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/kvm.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,8 @@ static const char usage[] =
 	"   80  the guest took a CPU exception (null pointer, divide error, stack overflow...)\n"
 	"   81  the guest broke the ABI (unknown hypercall, bad argument or pointer)\n"
 	"   82  the guest triple-faulted or made an exit hv cannot serve\n"
+	"  128+N hv was stopped by signal N (SIGINT, SIGTERM, SIGHUP): the VM is ended cleanly\n"
+	"        and --stats are still printed\n"
 	"A guest exiting with one of these numbers looks like hv's own error; appliances\n"
 	"keep to 0-63 to stay distinguishable.\n";
 
@@ -166,6 +170,53 @@ static int open_image(const char *path, struct hv_image *img)
 	return 0;
 }
 
+volatile int hv_stop_signal;
+static struct kvm_run *volatile stop_run;
+static volatile int stop_wake_fd = -1;
+static sigset_t stop_set;
+
+/*
+ * The handler also makes a KVM_RUN that starts after it return at once
+ * (immediate_exit), and a block that starts after it wake at once (the
+ * eventfd stays readable).
+ */
+static void on_stop_signal(int sig)
+{
+	uint64_t one = 1;
+
+	hv_stop_signal = sig;
+	if (stop_run)
+		stop_run->immediate_exit = 1;
+	if (stop_wake_fd >= 0)
+		(void)!write(stop_wake_fd, &one, sizeof(one));
+}
+
+/*
+ * Catch the stop signals, but keep them blocked until the vCPU thread runs:
+ * device threads started meanwhile inherit the mask, so the signal always
+ * interrupts the vCPU thread (its KVM_RUN or its block), never a device.
+ */
+void hv_catch_stop_signals(struct hv_vm *vm)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal }; /* no SA_RESTART: EINTR */
+
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+	stop_run = vm->run;
+	stop_wake_fd = vm->wake_fd;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void hv_unblock_stop_signals(void)
+{
+	pthread_sigmask(SIG_UNBLOCK, &stop_set, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
@@ -196,8 +247,10 @@ int main(int argc, char **argv)
 	rc = vm_create(&vm, kvm_fd, opt.mem);
 	if (!rc)
 		rc = vm_load(&vm, &image, opt.argc, opt.argv);
-	if (!rc)
+	if (!rc) {
+		hv_catch_stop_signals(&vm);
 		rc = vm_run(&vm);
+	}
 	if (opt.stats && vm.stats.ns_end)
 		stats_print(&vm);
 	vm_destroy(&vm);

@@ -86,10 +86,17 @@ static void handle_exit(struct hv_vm *vm)
 	}
 }
 
+void vm_stop_by_signal(struct hv_vm *vm)
+{
+	vm_fail(vm, 128 + hv_stop_signal, "stopped by signal %d (%s)", hv_stop_signal,
+		strsignal(hv_stop_signal));
+}
+
 int vm_run(struct hv_vm *vm)
 {
 	/* A device thread that cannot start ends the VM (vm_fail) before its first entry. */
 	virtio_devs_start(vm);
+	hv_unblock_stop_signals();
 	while (!vm->ended) {
 		uint64_t t0 = hv_now_ns();
 		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
@@ -99,6 +106,9 @@ int vm_run(struct hv_vm *vm)
 		if (rc < 0) {
 			if (err == EINTR || err == EAGAIN) {
 				vm->stats.exits[HV_EXITK_INTR]++;
+				vm->run->immediate_exit = 0;
+				if (hv_stop_signal)
+					vm_stop_by_signal(vm);
 				continue;
 			}
 			vm_fail(vm, HV_EXIT_OSERR, "KVM_RUN: %s", strerror(err));

@@ -90,3 +90,12 @@ for seed in $(seq 1 150); do
 done
 if ((${#bad[@]} == 0)); then ok "150 scrambled images: hv never crashed or hung"; else
 	not_ok "scrambled images"; printf '    %s\n' "${bad[@]}" | head -n 10; fi
+
+# A stop signal ends the VM cleanly: hv says so, prints --stats, and exits with 128 + signal.
+"$HV" --stats "$B/tests/integration/sleeper.img" >"$TMP/sig.out" 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q "sleeping" "$TMP/sig.out" && break; sleep 0.1; done
+kill -TERM "$pid"
+wait "$pid"
+expect "SIGTERM ends the VM with 143 and its stats" $? 143 "$TMP/sig.out" \
+	"stopped by signal 15" "stats:" "blocked"
