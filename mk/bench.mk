@@ -23,6 +23,10 @@ $(BUILD)/guest/bench/cpuloop.c.o: bench/cpuloop.c $(DEPS_STAMP)
 $(BUILD)/bench/cpuloop.img: $(BUILD)/guest/bench/cpuloop.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
 
+.PHONY: bench-io
+bench-io: all $(BUILD)/bench/blkbench
+	bench/io.sh $(BUILD)
+
 .PHONY: bench-boot
 bench-boot: all $(BENCH_TOOLS) $(BUILD)/bench/cpuloop.img
 	bench/boot.sh $(BUILD)

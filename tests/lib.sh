@@ -36,7 +36,7 @@ summary() {
 # netns_up NAME SUBNET: namespace NAME with tap0 at SUBNET.1/24 (SUBNET like 10.77.0).
 netns_up() {
 	local ns=$1 subnet=$2
-	ip netns del "$ns" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null || true
 	ip netns add "$ns" &&
 		ip -n "$ns" link set lo up &&
 		ip -n "$ns" tuntap add tap0 mode tap &&
@@ -70,8 +70,8 @@ guest_start() {
 
 guest_stop() {
 	[[ -n ${GUEST_PID:-} ]] || return 0
-	kill "$GUEST_PID" 2>/dev/null
-	wait "$GUEST_PID" 2>/dev/null
+	kill "$GUEST_PID" 2>/dev/null || true
+	wait "$GUEST_PID" 2>/dev/null || true
 	GUEST_PID=
 }
 

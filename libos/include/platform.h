@@ -27,6 +27,13 @@ struct platform {
 	 * recheck their condition.
 	 */
 	void (*block)(uint64_t deadline_ns);
+	/*
+	 * How long the idle loop polls the shared-info page for an event before
+	 * it calls block, in ns: worth it where blocking is an expensive exit
+	 * and a wake-up often follows within microseconds (a reply to a request
+	 * just sent); 0 where blocking is cheap.
+	 */
+	uint64_t idle_poll_ns;
 	/* End the guest with status. */
 	void (*exit)(int status) __attribute__((noreturn));
 };

@@ -20,6 +20,8 @@ void evtchn_init(struct hv_shared_info *shared_info);
 
 /* Run the handlers of pending event-channel ports; the scheduler calls it. */
 void evtchn_dispatch(void);
+/* Is an event waiting for the next dispatch? A read of the shared-info page. */
+int evtchn_upcall_pending(void);
 
 /* The appliance's arguments, for the layers that take options from them (the network). */
 extern int libos_argc;

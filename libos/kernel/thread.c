@@ -165,6 +165,28 @@ static void free_thread(struct thread *t)
 }
 
 /*
+ * Nothing can run until an event or the deadline: poll for an event a
+ * little while (the platform says how long), then block in the platform.
+ * Returns after either; the caller dispatches and looks again.
+ */
+static void idle(uint64_t deadline)
+{
+	if (platform->idle_poll_ns) {
+		uint64_t now = clock_monotonic_ns(), until = now + platform->idle_poll_ns;
+
+		if (until > deadline)
+			until = deadline;
+		while (!evtchn_upcall_pending() && now < until) {
+			__builtin_ia32_pause();
+			now = clock_monotonic_ns();
+		}
+		if (evtchn_upcall_pending() || now >= deadline)
+			return;
+	}
+	platform->block(deadline);
+}
+
+/*
  * Pick the next thread and switch to it. The caller has already put the
  * current thread where it belongs (run queue, a wait queue, or nowhere if
  * it ended). Events are dispatched first, so their handlers can make
@@ -183,7 +205,7 @@ static void schedule(void)
 		next = runq_pop();
 		if (next)
 			break;
-		platform->block(timed ? timed->deadline : LIBOS_FOREVER);
+		idle(timed ? timed->deadline : LIBOS_FOREVER);
 	}
 	if (next == prev)
 		return;

@@ -70,6 +70,11 @@ void evtchn_unbind_handler(evtchn_port_t port)
 	handlers[port].arg = NULL;
 }
 
+int evtchn_upcall_pending(void)
+{
+	return __atomic_load_n(&shared->vcpu_info[0].evtchn_upcall_pending, __ATOMIC_ACQUIRE);
+}
+
 /*
  * Clear the upcall flag first, then take the selector, then each word's
  * pending-and-unmasked bits, clearing each bit before its handler runs: an
