@@ -128,9 +128,10 @@ $(foreach app,$(APPS),$(eval $(call app-rule,$(app))))
 all: $(BUILD)/hv apps
 apps: $(APP_IMAGES)
 
+# Apps with a run.conf (network, memory, disk) get them from mk/run.sh.
 .PHONY: run
 run: $(BUILD)/hv $(BUILD)/apps/$(APP).img
-	$(BUILD)/hv $(BUILD)/apps/$(APP).img $(ARGS)
+	mk/run.sh $(BUILD) $(APP) $(ARGS)
 
 include mk/test.mk
 include mk/bench.mk

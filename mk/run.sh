@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# make run: boot an appliance on hv. An app whose folder has a run.conf gets what it asks for
+# there: a network (a tap device made here, the host end at 10.0.0.1, the guest at 10.0.0.2,
+# removed again at exit; needs root), more memory, a disk, a URL to print.
+#
+# Usage: mk/run.sh BUILD_DIR APP [ARGS...]
+# run.conf keys (shell syntax): NET=1, MEM=SIZE, DISK=FILE (relative to the build dir),
+# URL=... (printed once the guest is up; @IP@ is the guest's address).
+set -euo pipefail
+
+B=$1 APP=$2
+shift 2
+IMAGE=$B/apps/$APP.img
+TAP=${TAP:-pvkit0}
+HOST_IP=10.0.0.1 GUEST_IP=10.0.0.2
+NET=0 MEM= DISK= URL=
+[[ -f apps/$APP/run.conf ]] && source "apps/$APP/run.conf"
+
+opts=()
+[[ -n $MEM ]] && opts+=(--mem="$MEM")
+[[ -n $DISK ]] && opts+=(--disk="$B/$DISK")
+args=("$@")
+if ((NET)); then
+	if ((EUID != 0)); then
+		echo "make run APP=$APP needs root: it creates the tap device $TAP for the appliance" >&2
+		exit 1
+	fi
+	made_tap=0
+	if ! ip link show "$TAP" >/dev/null 2>&1; then
+		ip tuntap add "$TAP" mode tap
+		ip addr add "$HOST_IP/24" dev "$TAP"
+		made_tap=1
+	fi
+	ip link set "$TAP" up
+	cleanup() { ((made_tap)) && ip link del "$TAP" 2>/dev/null || true; }
+	trap cleanup EXIT
+	opts+=(--net="$TAP")
+	args=("ip=$GUEST_IP/24" "gw=$HOST_IP" "${args[@]}")
+	if [[ -n $URL ]]; then
+		echo "run: $APP on hv, reachable from this host at ${URL//@IP@/$GUEST_IP} (tap $TAP," \
+			"host $HOST_IP); stop it with Ctrl-C"
+	fi
+fi
+"$B/hv" "${opts[@]}" "$IMAGE" "${args[@]}"
