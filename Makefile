@@ -9,6 +9,8 @@
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
+# Objects made through pattern chains are kept, so a second make rebuilds nothing.
+.SECONDARY:
 .DEFAULT_GOAL := all
 MAKEFLAGS += --no-builtin-rules
 
@@ -135,6 +137,7 @@ run: $(BUILD)/hv $(BUILD)/apps/$(APP).img
 
 include mk/test.mk
 include mk/bench.mk
+include mk/kvstore.mk
 include mk/qemu.mk
 
 .PHONY: clean distclean

@@ -8,8 +8,14 @@
 #   default spelled out, and wins over DEPS_WITH_QEMU=0.
 set -euo pipefail
 
-# Host packages the build needs. Later needs go here too (qemu-utils, curl, wrk, redis-tools ...).
-HOST_PACKAGES=(gcc make binutils xz-utils dpkg-dev file ca-certificates)
+# Host packages, by what needs them. All come from the machine's configured Debian sources.
+HOST_PACKAGES=(
+	gcc make binutils xz-utils dpkg-dev file ca-certificates # the build
+	python3 curl iproute2 iputils-ping tcpdump dnsmasq-base # the tests' clients and networks
+	redis-tools python3-fusepy                              # kvstore's tests: redis-cli, FUSE
+	wrk nginx-light redis-server                            # bench-net's load and baselines
+	gnuplot-nox                                             # make bench's plots
+)
 # Packages taken from <codename>-backports, unless DEPS_WITH_QEMU=0: bookworm's QEMU 7.2 is too
 # old for what we test against (QEMU 10 microvm, PVH boot).
 BACKPORTS_PACKAGES=(qemu-system-x86)

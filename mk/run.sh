@@ -19,7 +19,11 @@ NET=0 MEM= DISK= URL=
 
 opts=()
 [[ -n $MEM ]] && opts+=(--mem="$MEM")
-[[ -n $DISK ]] && opts+=(--disk="$B/$DISK")
+if [[ -n $DISK ]]; then
+	# A disk the app keeps between runs: made empty (64 MiB) the first time.
+	[[ -e $B/$DISK ]] || head -c $((64 << 20)) /dev/zero >"$B/$DISK"
+	opts+=(--disk="$B/$DISK")
+fi
 args=("$@")
 if ((NET)); then
 	if ((EUID != 0)); then
