@@ -354,6 +354,34 @@ kv_power_tests() {
 	esac
 }
 
+# The same appliance on QEMU microvm, on the same tap: commands, then a restart on its disk.
+kv_qemu() {
+	local disk=$TMP/kv-qemu.disk i
+	command -v qemu-system-x86_64 >/dev/null ||
+		{ skip "kvstore on qemu: qemu-system-x86_64 is not installed"; return; }
+	truncate -s 16M "$disk"
+	for round in 1 2; do
+		ip -n "$KV_NS" neigh flush dev "$KV_TAP" 2>/dev/null
+		QEMU_OPTS="-netdev tap,id=n0,ifname=$KV_TAP,script=no,downscript=no -device virtio-net-device,netdev=n0 -drive if=none,id=d0,file=$disk,format=raw -device virtio-blk-device,drive=d0" \
+			ip netns exec "$KV_NS" mk/qemu-run.sh "$B/apps/kvstore.img" ip="$KV_IP/24" \
+			>"$TMP/kvq.out" 2>&1 &
+		KV_PID=$!
+		for ((i = 0; i < 300; i++)); do
+			[[ $(kvcli PING) == PONG ]] && break
+			sleep 0.1
+		done
+		if ((round == 1)); then
+			kv "on qemu: SET" OK SET qemu-key from-qemu
+			kv "on qemu: GET" '"from-qemu"' GET qemu-key
+		else
+			kv "on qemu: the key is back after a restart" '"from-qemu"' GET qemu-key
+		fi
+		kill "$KV_PID" 2>/dev/null
+		wait "$KV_PID" 2>/dev/null
+		KV_PID=
+	done
+}
+
 kv_main() {
 	local missing=() disk=$TMP/kv.disk
 	((EUID == 0)) || { skip "kvstore: needs root (network namespace, tap, FUSE)"; return; }
@@ -399,6 +427,7 @@ kv_main() {
 		not_ok "kvstore: boots on hv with a disk and a tap"
 	fi
 	kv_power_tests
+	kv_qemu
 }
 
 kv_main
