@@ -23,6 +23,10 @@ $(BUILD)/guest/bench/cpuloop.c.o: bench/cpuloop.c $(DEPS_STAMP)
 $(BUILD)/bench/cpuloop.img: $(BUILD)/guest/bench/cpuloop.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
 
+.PHONY: bench-net
+bench-net: all
+	bench/net.sh $(BUILD)
+
 .PHONY: bench-io
 bench-io: all $(BUILD)/bench/blkbench
 	bench/io.sh $(BUILD)
