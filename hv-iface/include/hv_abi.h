@@ -14,7 +14,7 @@
 #ifndef HV_ABI_H
 #define HV_ABI_H
 
-#define HV_ABI_VERSION 1
+#define HV_ABI_VERSION 2
 #define HV_NOTE_NAME "hv"
 #define HV_NOTE_ABI 1
 
@@ -62,6 +62,9 @@ enum hv_call {
 	HV_CALL_EXIT = 1,
 	HV_CALL_WALLCLOCK = 2,
 	HV_CALL_BLOCK = 3,
+	HV_CALL_EVTCHN_OP = 4, /* struct hv_evtchn_op */
+	HV_CALL_GNTTAB_OP = 5, /* struct hv_gnttab_op */
+	HV_CALL_STORE = 6,     /* struct hv_store_op */
 	HV_CALL_COUNT
 };
 
@@ -160,6 +163,12 @@ struct hv_device {
 struct hv_boot_info {
 	uint32_t magic;       /* HV_BOOT_MAGIC */
 	uint32_t abi_version; /* HV_ABI_VERSION */
+	uint32_t domid;       /* this domain's id: 1, 2 ... in the order hv was given them */
+	uint32_t pad0;
+	uint64_t send_ring;   /* gpa of struct hv_send_ring */
+	uint64_t send_doorbell; /* gpa of its doorbell register (a 32-bit write of anything) */
+	uint64_t grant_window; /* gpa of the window grant maps land in */
+	uint64_t grant_window_size;
 	uint64_t tsc_hz;      /* TSC ticks per second */
 	uint64_t tsc_base;    /* TSC value at guest monotonic time zero */
 	uint64_t shared_info; /* gpa of struct hv_shared_info */
@@ -170,6 +179,166 @@ struct hv_boot_info {
 	uint32_t nr_devices;
 	struct hv_mem_region mem[HV_MAX_MEM_REGIONS];
 	struct hv_device devices[HV_MAX_DEVICES];
+};
+
+/*
+ * Domains. hv runs one or several domains; ids start at 1. A domain names
+ * itself with HV_DOMID_SELF where an operation takes a domain id.
+ */
+typedef uint16_t domid_t;
+#define HV_DOMID_SELF 0x7ff0u
+#define HV_MAX_DOMAINS 64
+
+/*
+ * Event channels: Xen's operations (EVTCHNOP_*, same numbers and meaning)
+ * through HV_CALL_EVTCHN_OP. ret is 0 or a negative errno: -EINVAL a bad or
+ * unbound port or virq, -ESRCH no such domain, -EPERM a port of another
+ * domain or an allocation for a third one, -ENOSPC no free port, -EBUSY a
+ * port bound elsewhere already. Ports below a domain's device ports' end
+ * are hv's (virtqueues) and refused here.
+ */
+enum hv_evtchnop {
+	HV_EVTCHNOP_BIND_INTERDOMAIN = 0,
+	HV_EVTCHNOP_BIND_VIRQ = 1,
+	HV_EVTCHNOP_CLOSE = 3,
+	HV_EVTCHNOP_SEND = 4,
+	HV_EVTCHNOP_STATUS = 5,
+	HV_EVTCHNOP_ALLOC_UNBOUND = 6,
+	HV_EVTCHNOP_UNMASK = 9,
+};
+
+/* Port states from EVTCHNOP_STATUS (Xen's EVTCHNSTAT_*, plus hv's device ports). */
+enum hv_evtchnstat {
+	HV_EVTCHNSTAT_CLOSED = 0,
+	HV_EVTCHNSTAT_UNBOUND = 1,
+	HV_EVTCHNSTAT_INTERDOMAIN = 2,
+	HV_EVTCHNSTAT_VIRQ = 4,
+	HV_EVTCHNSTAT_DEVICE = 16, /* a virtqueue's port, bound by hv */
+};
+
+#define HV_VIRQ_TIMER 0 /* pending when a block hypercall's deadline passes */
+
+struct hv_evtchn_op {
+	uint32_t cmd;   /* enum hv_evtchnop */
+	int32_t ret;    /* out: 0 or -errno */
+	domid_t dom;    /* ALLOC_UNBOUND: the allocating domain (SELF); STATUS: whose port */
+	domid_t remote_dom; /* ALLOC_UNBOUND: who may bind; BIND_INTERDOMAIN: the peer; STATUS out */
+	uint32_t remote_port; /* BIND_INTERDOMAIN: the peer's unbound port; STATUS out */
+	uint32_t port;  /* the local port: in for CLOSE, SEND, UNMASK, STATUS; out for the binds */
+	uint32_t virq;  /* BIND_VIRQ: in; STATUS out */
+	uint32_t status; /* STATUS out: enum hv_evtchnstat */
+	uint32_t pad;
+};
+
+/*
+ * Sending without an exit: the guest appends ports to its send ring and
+ * writes the doorbell (an ioeventfd: no exit to hv's user space) only when
+ * hv said it went idle. hv drains the ring in order; a port that is not an
+ * interdomain port of the sender is dropped and counted (the ring returns no
+ * errors: EVTCHNOP_SEND does, at the price of an exit).
+ */
+#define HV_SEND_RING_SIZE 512 /* entries, a power of two */
+
+struct hv_send_ring {
+	uint32_t prod;    /* the guest's: entries written */
+	uint32_t cons;    /* hv's: entries taken */
+	uint32_t hv_idle; /* hv's: 1 when it waits for the doorbell */
+	uint32_t dropped; /* hv's: entries refused */
+	uint32_t ports[HV_SEND_RING_SIZE];
+};
+
+/*
+ * Grant tables, version 1 (Xen's grant_entry_v1 and GNTTABOP_* numbers).
+ * A domain keeps its table in its own memory and registers it once
+ * (SETUP_TABLE). An entry lets domid access one frame (gpa >> 12) of the
+ * granter; the grantee maps it into its grant window (a KVM memory slot
+ * that aliases the granter's page: the same memory, no copy), and hv sets
+ * GTF_reading/GTF_writing in the granter's entry while it is mapped. A
+ * granter ends access by clearing GTF_permit_access with a compare-and-swap
+ * that fails while either in-use flag is set.
+ */
+#define HV_GTF_INVALID 0x0000u
+#define HV_GTF_PERMIT_ACCESS 0x0001u
+#define HV_GTF_READONLY 0x0004u
+#define HV_GTF_READING 0x0008u
+#define HV_GTF_WRITING 0x0010u
+
+struct hv_grant_entry {
+	uint16_t flags;
+	domid_t domid;
+	uint32_t frame;
+};
+
+enum hv_gnttabop {
+	HV_GNTTABOP_MAP_GRANT_REF = 0,
+	HV_GNTTABOP_UNMAP_GRANT_REF = 1,
+	HV_GNTTABOP_SETUP_TABLE = 2,
+	HV_GNTTABOP_COPY = 5,
+	HV_GNTTABOP_QUERY_SIZE = 6,
+};
+
+/* Xen's GNTST_* results. */
+#define HV_GNTST_OKAY 0
+#define HV_GNTST_GENERAL_ERROR (-1)
+#define HV_GNTST_BAD_DOMAIN (-2)
+#define HV_GNTST_BAD_GNTREF (-3)
+#define HV_GNTST_BAD_HANDLE (-4)
+#define HV_GNTST_BAD_VIRT_ADDR (-5)
+#define HV_GNTST_NO_DEVICE_SPACE (-7)
+#define HV_GNTST_PERMISSION_DENIED (-8)
+#define HV_GNTST_BAD_COPY_ARG (-10)
+
+#define HV_GNTMAP_READONLY 1u /* MAP: map read-only (required for a read-only grant) */
+#define HV_GNTCOPY_SOURCE_GREF 1u
+#define HV_GNTCOPY_DEST_GREF 2u
+#define HV_MAX_GRANT_ENTRIES 8192 /* per table */
+
+struct hv_gnttab_copy_ptr {
+	uint64_t where; /* a grant ref (with the *_GREF flag), else a gpa of the caller */
+	domid_t dom;    /* the granter for a ref; HV_DOMID_SELF for a gpa */
+	uint16_t pad[3];
+};
+
+struct hv_gnttab_op {
+	uint32_t cmd;    /* enum hv_gnttabop */
+	int32_t status;  /* out: HV_GNTST_* */
+	/* SETUP_TABLE: table gpa (page-aligned), entries. QUERY_SIZE out: entries, max. */
+	uint64_t table;
+	uint32_t nr_entries;
+	uint32_t max_entries;
+	/* MAP: dom, ref, flags in; addr (in the grant window) and handle out. UNMAP: handle in. */
+	domid_t dom;
+	uint16_t flags; /* MAP: HV_GNTMAP_*; COPY: HV_GNTCOPY_* */
+	uint32_t ref;
+	uint64_t addr;
+	uint32_t handle;
+	uint32_t len;   /* COPY: bytes, within one page at each end */
+	struct hv_gnttab_copy_ptr src, dst;
+};
+
+/*
+ * The store: a small key-value tree hv keeps for all its domains, where
+ * they meet (Xen's xenstore in spirit). Keys are paths of at most
+ * HV_STORE_KEY_MAX bytes, values at most HV_STORE_VALUE_MAX. Anyone reads;
+ * a domain writes and removes only under "/local/domain/<its id>/". hv
+ * writes "/local/domain/<id>/name" for every domain at start.
+ */
+#define HV_STORE_KEY_MAX 128
+#define HV_STORE_VALUE_MAX 1024
+
+enum hv_storeop {
+	HV_STORE_READ = 0,  /* value into buf (len: its size in, the value's length out) */
+	HV_STORE_WRITE = 1, /* buf[0, len) becomes the value */
+	HV_STORE_REMOVE = 2,
+};
+
+struct hv_store_op {
+	uint32_t cmd;   /* enum hv_storeop */
+	int32_t ret;    /* out: 0 or -errno (-ENOENT, -EPERM, -E2BIG, -EINVAL) */
+	uint64_t key;   /* gpa of a NUL-terminated path */
+	uint64_t buf;   /* gpa */
+	uint32_t len;
+	uint32_t pad;
 };
 
 /*
@@ -216,6 +385,8 @@ struct hv_shared_info {
 
 /* Layout checks: both sides compile these. */
 _Static_assert(HV_CALL_COUNT <= HV_CALL_SLOTS, "every call has a port");
+_Static_assert(sizeof(struct hv_grant_entry) == 8, "grant entry layout (Xen v1)");
+_Static_assert(sizeof(struct hv_send_ring) <= HV_PAGE_SIZE, "send ring fits a page");
 _Static_assert(sizeof(struct hv_vcpu_info) == 64, "vcpu_info is 64 bytes");
 _Static_assert(sizeof(struct hv_shared_info) <= HV_PAGE_SIZE, "shared info fits a page");
 _Static_assert(sizeof(struct hv_boot_info) <= HV_PAGE_SIZE, "boot info fits a page");

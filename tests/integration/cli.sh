@@ -58,7 +58,7 @@ mutant "segment bigger than --mem" huge 64 "is too small for this image (it need
 mutant "entry outside the image" entry 65 "entry point 0x50000000 is not inside an executable segment"
 mutant "entry in a data segment" entry-data 65 "is not inside an executable segment"
 mutant "no ABI note" no-note 65 "no hv ABI note: not an image built for hv"
-mutant "wrong ABI version" note-version 65 "image speaks hv ABI version 99, this hv speaks 1"
+mutant "wrong ABI version" note-version 65 "image speaks hv ABI version 99, this hv speaks $(sed -n 's/^#define HV_ABI_VERSION //p' hv-iface/include/hv_abi.h)"
 mutant "overlapping segments" overlap 65 "overlaps another segment"
 
 # /dev/kvm errors: a mount namespace without it, and a user without access to it.
