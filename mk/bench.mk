@@ -23,6 +23,18 @@ $(BUILD)/guest/bench/cpuloop.c.o: bench/cpuloop.c $(DEPS_STAMP)
 $(BUILD)/bench/cpuloop.img: $(BUILD)/guest/bench/cpuloop.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
 
+# The ring-3 KVM floor links hv's own CPU and page-table setup, and nothing else of hv.
+$(BUILD)/bench/kvm_floor3: bench/kvm_floor3.c $(BUILD)/host/hv-iface/hv/cpu_x86_64.c.o \
+		$(BUILD)/host/hv-iface/hv/paging.c.o $(BUILD)/host/hv-iface/hv/fault_stubs_x86_64.S.o
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -Ihv-iface/hv -o $@ $^
+
+# Guest images of the benchmark suite: one per bench/guest/*.c.
+BENCH_IMAGES := $(patsubst bench/guest/%.c,$(BUILD)/bench/%.img,$(wildcard bench/guest/*.c))
+
+$(BUILD)/bench/%.img: $(BUILD)/guest/bench/guest/%.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
+	$(call link-image,$@,$<)
+
 .PHONY: bench-net
 bench-net: all
 	bench/net.sh $(BUILD)
