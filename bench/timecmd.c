@@ -3,7 +3,8 @@
  * timecmd: wall time of whole commands, alternating between them run after run so that
  * drift in the machine's load hits every command alike; prints median, p10, p90 and min.
  *
- * Usage: timecmd -n RUNS [-w WARMUP] -- LABEL CMD ARGS... [-- LABEL CMD ARGS...]...
+ * Usage: timecmd -n RUNS [-w WARMUP] [-o SAMPLES] -- LABEL CMD ARGS... [-- LABEL CMD ...]...
+ * -o writes every sample, "LABEL<TAB>MS" per line, in the order they were taken.
  * Each command's stdout and stderr go to /dev/null; a command that fails stops the run.
  */
 #include <fcntl.h>
@@ -72,12 +73,16 @@ int main(int argc, char **argv)
 {
 	struct cmd cmds[MAX_CMDS];
 	int runs = 0, warmup = 3, ncmds = 0, i = 1;
+	const char *samples = NULL;
+	FILE *out = NULL;
 
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			runs = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-w") && i + 1 < argc)
 			warmup = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			samples = argv[++i];
 	}
 	while (i < argc && !strcmp(argv[i], "--") && ncmds < MAX_CMDS) {
 		argv[i++] = NULL; /* ends the previous command's argv */
@@ -98,9 +103,18 @@ int main(int argc, char **argv)
 		for (int w = 0; w < warmup; w++)
 			run_once(&cmds[c]);
 	}
+	if (samples && !(out = fopen(samples, "w"))) {
+		perror(samples);
+		return 1;
+	}
 	for (int r = 0; r < runs; r++)
-		for (int c = 0; c < ncmds; c++)
+		for (int c = 0; c < ncmds; c++) {
 			cmds[c].ms[r] = run_once(&cmds[c]);
+			if (out)
+				fprintf(out, "%s\t%.4f\n", cmds[c].label, cmds[c].ms[r]);
+		}
+	if (out)
+		fclose(out);
 	printf("%-34s %9s %9s %9s %9s\n", "command", "median", "p10", "p90", "min");
 	for (int c = 0; c < ncmds; c++) {
 		qsort(cmds[c].ms, (size_t)runs, sizeof(double), cmp_double);

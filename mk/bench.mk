@@ -20,6 +20,14 @@ $(BUILD)/guest/bench/cpuloop.c.o: bench/cpuloop.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(BENCH_LOOP_FLAGS) -c $< -o $@
 
+$(BUILD)/bench/work: bench/work.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(BENCH_LOOP_FLAGS) -o $@ $<
+
+$(BUILD)/guest/bench/guest/work.c.o: bench/guest/work.c bench/work.c $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(BENCH_LOOP_FLAGS) -c $< -o $@
+
 $(BUILD)/bench/cpuloop.img: $(BUILD)/guest/bench/cpuloop.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
 
