@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Benchmarks: measurements, never tests. make bench-boot prints boot time and CPU overhead.
 
-BENCH_TOOLS := $(BUILD)/bench/timecmd $(BUILD)/bench/kvm_floor $(BUILD)/bench/cpuloop
+BENCH_TOOLS := $(BUILD)/bench/timecmd $(BUILD)/bench/kvm_floor $(BUILD)/bench/cpuloop \
+	$(BUILD)/bench/maxrss
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
@@ -42,6 +43,12 @@ BENCH_IMAGES := $(patsubst bench/guest/%.c,$(BUILD)/bench/%.img,$(wildcard bench
 
 $(BUILD)/bench/%.img: $(BUILD)/guest/bench/guest/%.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
+
+# make bench [QUICK=1]: the whole suite, report in build/bench/report.md (bench/suite.py).
+.PHONY: bench
+bench: all $(BENCH_TOOLS) $(BUILD)/bench/kvm_floor3 $(BUILD)/bench/blkbench $(BUILD)/bench/work \
+		$(BENCH_IMAGES) $(BUILD)/tests/integration/sleeper.img
+	QUICK=$(QUICK) python3 bench/suite.py $(BUILD)
 
 .PHONY: bench-net
 bench-net: all
