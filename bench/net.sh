@@ -3,6 +3,8 @@
 # make bench-net: the network appliances against native servers, side by side in one run.
 #   HTTP:  wrk against apps/httpd on hv and on QEMU microvm (over a tap), and against nginx
 #          natively in the host namespace (over a veth pair), serving the same file
+#   TCP:   one stream for SECONDS_PER seconds (bench/tcpstream.c) into the appliance on hv and
+#          QEMU, and into the same program natively
 #   Redis: redis-benchmark GET and SET, with and without pipelining, against apps/kvstore
 #          (memory only) on hv and QEMU, and against redis-server (no persistence) natively
 # The clients run in a namespace of this script's own; each round runs every target once,
@@ -60,6 +62,8 @@ native_pids+=($!)
 redis-server --bind "$VETH.2" --port 6380 --save '' --appendonly no --daemonize no \
 	--protected-mode no >"$TMP/redis.log" 2>&1 &
 native_pids+=($!)
+"$B/bench/tcpstream" sink 5001 >/dev/null &
+native_pids+=($!)
 sleep 0.5
 
 wrk_rps() { # wrk_rps URL: "requests/s avg-latency p99-latency"
@@ -72,6 +76,10 @@ redis_rps() { # redis_rps HOST PORT [-P n]: "set/s get/s"
 	shift 2
 	ip netns exec "$NS" redis-benchmark -h "$host" -p "$port" -c 50 -n 100000 -t set,get -q "$@" 2>&1 |
 		tr '\r' '\n' | awk '/^SET:/ { s = $2 } /^GET:/ { g = $2 } END { printf "%s %s", s, g }'
+}
+
+tcp_mbit() { # tcp_mbit HOST: megabits per second the sink acknowledged
+	ip netns exec "$NS" "$B/bench/tcpstream" source "$1" 5001 "$DUR" 2>&1 | sed -n 's/.*mbit_s=\([0-9.]*\).*/\1/p'
 }
 
 declare -A res
@@ -87,6 +95,16 @@ for ((r = 1; r <= RUNS; r++)); do
 	if ((have_qemu)) && QEMU_OPTS="-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-device,netdev=n0" \
 		guest_start "$NS" "$TMP/hq.log" "serving" mk/qemu-run.sh "$B/apps/httpd.img" "ip=$SUB.2/24"; then
 		out=$(wrk_rps "http://$SUB.2/index.html"); echo "   httpd on QEMU TCG:     $out"; record http-qemu "$out"
+	fi
+	guest_stop
+	out=$(tcp_mbit "$VETH.2"); echo "   TCP stream native:     $out Mbit/s"; record tcp-native "$out"
+	if guest_start "$NS" "$TMP/t.log" "sink on port" "$B/hv" --mem=128M --net=tap0 "$B/bench/tcpstream.img" sink 5001 "ip=$SUB.2/24"; then
+		out=$(tcp_mbit "$SUB.2"); echo "   TCP stream to hv:      $out Mbit/s"; record tcp-hv "$out"
+	fi
+	guest_stop
+	if ((have_qemu)) && QEMU_OPTS="-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-device,netdev=n0" \
+		guest_start "$NS" "$TMP/tq.log" "sink on port" mk/qemu-run.sh "$B/bench/tcpstream.img" sink 5001 "ip=$SUB.2/24"; then
+		out=$(tcp_mbit "$SUB.2"); echo "   TCP stream to QEMU:    $out Mbit/s"; record tcp-qemu "$out"
 	fi
 	guest_stop
 	for p in "" "-P 16"; do
@@ -118,6 +136,11 @@ for k in http-native http-hv http-qemu; do
 	[[ -n ${res[$k]:-} ]] || continue
 	printf '%-32s %14s %10s %10s %8s\n' "$k" "$(col $k 1)" "$(col $k 2)" "$(col $k 3)" \
 		"$(ratio "$(col $k 1)" "$(col http-native 1)")"
+done
+printf '%-32s %14s %8s\n' "TCP stream (one connection)" "Mbit/s" "ratio"
+for k in tcp-native tcp-hv tcp-qemu; do
+	[[ -n ${res[$k]:-} ]] || continue
+	printf '%-32s %14s %8s\n' "$k" "$(col $k 1)" "$(ratio "$(col $k 1)" "$(col tcp-native 1)")"
 done
 printf '%-32s %14s %14s %10s %10s\n' "Redis (redis-benchmark)" "SET/s" "GET/s" "SET ratio" "GET ratio"
 for k in redis-native kv-hv kv-qemu redis-native-p16 kv-hv-p16 kv-qemu-p16; do

@@ -219,6 +219,11 @@ def bench_io():
         record("net", "HTTP requests/s (wrk, 32 connections)", "req/s", "higher",
                ("httpd on hv", web["http-hv"], "bench/net.sh: wrk"),
                ("nginx native, 1 worker", web["http-native"], "bench/net.sh: wrk"))
+    tcp = {k: [float(v)] for k, v in rows(out, r"^(tcp-\w+)\s+([\d.]+)")}
+    if "tcp-hv" in tcp and "tcp-native" in tcp:
+        record("net", "TCP stream, one connection", "Mbit/s", "higher",
+               ("tcpstream sink on hv", tcp["tcp-hv"], "bench/net.sh: tcpstream"),
+               ("tcpstream sink native", tcp["tcp-native"], "bench/net.sh: tcpstream"))
     red = {k: (float(s), float(g)) for k, s, g in rows(out, r"^((?:redis|kv)-[\w-]+)\s+([\d.]+)\s+([\d.]+)")}
     for key, base, label in [("kv-hv", "redis-native", "50 clients"), ("kv-hv-p16", "redis-native-p16", "pipelined 16")]:
         if key in red and base in red:

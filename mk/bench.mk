@@ -46,12 +46,12 @@ $(BUILD)/bench/%.img: $(BUILD)/guest/bench/guest/%.c.o $(LIBOS_A) $(LWIP_A) libo
 
 # make bench [QUICK=1]: the whole suite, report in build/bench/report.md (bench/suite.py).
 .PHONY: bench
-bench: all $(BENCH_TOOLS) $(BUILD)/bench/kvm_floor3 $(BUILD)/bench/blkbench $(BUILD)/bench/work \
+bench: all $(BENCH_TOOLS) $(BUILD)/bench/kvm_floor3 $(BUILD)/bench/blkbench $(BUILD)/bench/work $(BUILD)/bench/tcpstream \
 		$(BENCH_IMAGES) $(BUILD)/tests/integration/sleeper.img
 	QUICK=$(QUICK) python3 bench/suite.py $(BUILD)
 
 .PHONY: bench-net
-bench-net: all
+bench-net: all $(BUILD)/bench/tcpstream $(BUILD)/bench/tcpstream.img
 	bench/net.sh $(BUILD)
 
 .PHONY: bench-io
