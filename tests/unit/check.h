@@ -100,4 +100,24 @@ static inline int check_finish(const char *name)
 	return 1;
 }
 
+/*
+ * xorshift64*, for fuzz and model loops: a test sets rng_state to its own seed (a
+ * definition with an initializer after this tentative one), so every run is the same.
+ */
+static uint64_t rng_state __attribute__((unused));
+
+static inline uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+/* Below n (0 for n == 0). */
+static inline uint64_t rnd_below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
 #endif /* TESTS_UNIT_CHECK_H */

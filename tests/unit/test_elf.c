@@ -446,19 +446,6 @@ static void test_short_err(void)
 /* xorshift64*: a fixed seed makes every run of the fuzz loop the same. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return rnd() % n;
-}
-
 /* Values that sit on the checks' boundaries. */
 static uint64_t interesting(void)
 {

@@ -260,19 +260,6 @@ static void test_sbrk(void)
 /* xorshift64*: a fixed seed makes every run the same. */
 static uint64_t rng_state;
 
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return rnd() % n;
-}
-
 /*
  * The reference model: who owns each page. Its page_alloc is the contract
  * in its plainest form: the highest run of n free pages above the heap.

@@ -304,19 +304,6 @@ static void test_errors(void)
 /* xorshift64*: a fixed seed makes every run the same. */
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return rnd() % n;
-}
-
 /* Pages of a range: mostly short, some long enough to cover whole 2 MiB regions. */
 static uint64_t rnd_pages(void)
 {

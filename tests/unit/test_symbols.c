@@ -391,19 +391,6 @@ static void test_bad_tables(const uint8_t *file, size_t size, const struct layou
 /* xorshift64*: a fixed seed makes every run the same. */
 static uint64_t rng_state = 0xd1b54a32d192ed03ull;
 
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
 /*
  * Corrupt the places symbols_load reads (ELF header section fields, the
  * section header table, the symbol and string tables) a few bytes at a

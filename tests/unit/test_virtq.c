@@ -27,19 +27,6 @@
 /* xorshift64*: a fixed seed makes every run the same. */
 static uint64_t rng_state;
 
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return rnd() % n;
-}
-
 /* Guest memory the buffers live in (the device writes into the writable ones), and tokens. */
 static uint8_t mem[1 << 16];
 static char tokens[256];
