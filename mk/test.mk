@@ -16,6 +16,11 @@ UNIT_SUBJECTS_test_options := hv-iface/hv/options.c
 UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
 UNIT_SUBJECTS_test_virtq_dev := hv-iface/hv/virtq_dev.c
 UNIT_SUBJECTS_test_virtq := libos/virtio/virtq.c
+UNIT_SUBJECTS_test_cmdline := hv-iface/hv/cmdline.c hv-iface/hv/options.c
+UNIT_SUBJECTS_test_evtchn_ports := hv-iface/hv/evtchn_ports.c
+UNIT_SUBJECTS_test_grant_entry := hv-iface/hv/grant_entry.c
+UNIT_SUBJECTS_test_store := hv-iface/hv/store.c
+UNIT_SUBJECTS_test_vswitch := hv-iface/hv/vswitch.c
 UNIT_SUBJECTS_test_kvstore := apps/kvstore/resp.c apps/kvstore/reply.c apps/kvstore/glob.c \
 	apps/kvstore/crc32.c apps/kvstore/aof_record.c apps/kvstore/db.c apps/kvstore/command.c \
 	apps/kvstore/cmd_strings.c apps/kvstore/cmd_keys.c apps/kvstore/cmd_server.c

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The hypervisor core's shared declarations: one VM, its layout, tunables and exit codes. */
+/* The hypervisor core's shared declarations: its domains (VMs), their layout, tunables and exit codes. */
 #ifndef HV_H
 #define HV_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,12 +22,18 @@
 #define HV_BACKTRACE_MAX 16            /* frames printed after a guest fault */
 #define HV_VIRTQ_SIZE_MAX 256          /* QueueNumMax of every device queue, in entries */
 #define HV_BAD_ACCESS_REPORTS 8        /* a device's bad register accesses reported, then quiet */
+#define HV_NAME_MAX 64                 /* characters of a domain's --name */
+#define HV_STORE_KEYS_PER_DOMAIN 256   /* keys a domain may have in the store */
+#define HV_RING_DROP_REPORTS 4         /* ports dropped from a send ring reported, then counted */
+#define HV_GRANT_WINDOW 0xd0000000ull  /* where a domain's grant maps land: guest-physical ... */
+#define HV_GRANT_WINDOW_SIZE (64ull << 20) /* ... one page and one KVM memory slot per map */
+#define HV_SEND_DOORBELL 0xc00ff000ull /* the send ring's doorbell register: no memory behind it */
 
 /*
  * hv's own area in guest-physical memory, below HV_IMAGE_BASE. Page 0 is
  * never mapped. Everything up to HV_L_BOOT_INFO is supervisor-only; the
  * boot info and argument strings are readable by the guest, the shared-info
- * page writable.
+ * page and the send ring writable.
  */
 #define HV_L_GDT 0x1000ull
 #define HV_L_IDT 0x2000ull
@@ -35,6 +42,7 @@
 #define HV_L_FSTACK 0x7000ull     /* ring-0 stack for the stubs, 4 pages */
 #define HV_L_FSTACK_TOP 0xb000ull
 #define HV_L_PT_POOL 0xb000ull    /* page-table pages */
+#define HV_L_SEND_RING 0xfa000ull /* struct hv_send_ring, guest read-write; ends the pool */
 #define HV_L_BOOT_INFO 0xfb000ull /* struct hv_boot_info */
 #define HV_L_ARGS 0xfc000ull      /* argument strings, HV_ARGS_MAX bytes */
 #define HV_L_SHARED 0xff000ull    /* struct hv_shared_info */
@@ -72,9 +80,34 @@ struct hv_stats {
 	uint64_t ns_guest;   /* inside KVM_RUN */
 	uint64_t ns_blocked; /* in the block hypercall, waiting */
 	uint64_t ns_end;
+	/* Paravirtual operations (the send ring counts its own, send_ring.c). */
+	uint64_t evtchn_sends;    /* EVTCHNOP_SEND delivered */
+	uint64_t grant_maps, grant_unmaps, grant_copies, grant_refused;
+	uint64_t ns_grant_slots;  /* in KVM's memory-slot calls for maps and unmaps */
 };
 
 struct virtio_dev;
+struct evtchn_ports;
+struct evtchn_domains;
+struct gnttab;
+struct send_ring;
+struct store;
+
+/*
+ * The hv process: its domains and what they share. lock serialises the
+ * cross-domain state (every port table, the grant pins of every table, a
+ * domain's gone flag); nothing slow runs under it (no system call but a
+ * wake-up write, no KVM memory-slot change).
+ */
+struct hv_host {
+	pthread_mutex_t lock;
+	struct evtchn_domains *evtchn;
+	struct store *store;
+	struct hv_vm *dom[HV_MAX_DOMAINS + 1]; /* by domain id, 1 to nr_doms */
+	unsigned nr_doms;
+	int ended_fd; /* eventfd each vCPU thread writes as its domain ends */
+	int signal_fd; /* the stop signals, read by the main thread */
+};
 
 struct hv_image {
 	const char *path;
@@ -82,8 +115,12 @@ struct hv_image {
 	size_t size;
 };
 
+/* One domain: a VM with its own memory, vCPU thread, devices, event channels and grants. */
 struct hv_vm {
-	const char *name; /* for messages: the image path */
+	const char *name;  /* for messages: --name, else the image path */
+	const char *label; /* in the store and the summary: --name, else the image's file name */
+	struct hv_host *host;
+	domid_t domid;
 	struct hv_image image;
 
 	int vm_fd;
@@ -113,19 +150,45 @@ struct hv_vm {
 	struct symbols syms; /* read from the image at the first fault */
 	bool syms_loaded;
 
-	bool ended;
-	int status; /* hv's exit status for this VM once ended */
+	struct evtchn_ports *ports; /* host lock */
+	struct send_ring *ring;
+	struct gnttab *gnt;
+	bool gone; /* ended, out of the cross-domain tables; host lock */
+
+	pthread_t thread; /* the vCPU thread, once thread_running */
+	bool thread_running;
+	bool end_claimed; /* atomic: the first to end the VM (vm_fail, exit) sets it */
+	bool ended;       /* atomic: the run loop stops; status is final */
+	bool exited;      /* ended by the guest's exit call (not by hv) */
+	int status;       /* hv's exit status for this VM once ended */
 	struct hv_stats stats;
 };
 
 /*
- * SIGINT, SIGTERM or SIGHUP received (0 if none): the VM ends with 128 + the
- * signal, devices stopped and --stats printed, like a process a shell kills.
+ * SIGINT, SIGTERM or SIGHUP received (0 if none; atomic): every domain ends
+ * with 128 + the signal, devices stopped and --stats printed, like a
+ * process a shell kills.
  */
-extern volatile int hv_stop_signal;
-void hv_catch_stop_signals(struct hv_vm *vm);
-void hv_unblock_stop_signals(void);
+extern int hv_stop_signal;
 void vm_stop_by_signal(struct hv_vm *vm);
+
+/*
+ * host.c: the process's domains. host_init() blocks the stop signals in
+ * every thread to come (the main thread reads them from a signal fd) and
+ * installs the kick signal; host_run() runs each domain's vCPU thread until
+ * all have ended, ending them all at a stop signal; a domain that ends
+ * leaves the cross-domain tables (its ports closed, its grant maps undone)
+ * but keeps its memory until host_destroy(), since other domains' slots may
+ * alias it.
+ */
+int host_init(struct hv_host *h); /* 0 or an hv_exit_code */
+int host_add(struct hv_host *h, struct hv_vm *vm); /* gives vm its id; 0 or an hv_exit_code */
+void host_run(struct hv_host *h);
+void host_destroy(struct hv_host *h);
+/* Host lock held: the domain with this id, or NULL when there is none or it ended. */
+struct hv_vm *host_domain(struct hv_host *h, domid_t id);
+/* Make the vCPU leave KVM_RUN or its block at once (any thread). */
+void vm_kick(struct hv_vm *vm);
 
 /* Process-wide state: the /dev/kvm handle. */
 int kvm_open(void);
@@ -134,11 +197,15 @@ int kvm_open(void);
 int vm_create(struct hv_vm *vm, int kvm_fd, uint64_t mem_size);
 int vm_load(struct hv_vm *vm, const struct hv_image *img, int argc, char **argv);
 int vm_run(struct hv_vm *vm);
+/* The guest's monotonic clock starts now (boot info's tsc_base): just before it first runs. */
+void vm_start_clock(struct hv_vm *vm);
 void vm_destroy(struct hv_vm *vm);
 
 /*
  * End the VM with an hv exit code and a one-line message naming what the
  * guest did. The run loop stops at its next turn; nothing else in hv stops.
+ * From any thread: the first end (this, or the guest's exit) wins, and a
+ * vCPU in the guest is kicked out.
  */
 void vm_fail(struct hv_vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -168,9 +235,20 @@ static inline void *vm_guest_write(struct hv_vm *vm, uint64_t gpa, uint64_t len)
 /* The guest's monotonic clock, in ns, read now on the host. */
 uint64_t vm_guest_now(const struct hv_vm *vm);
 
+/* Whether the VM has ended (the run loop's test). */
+static inline bool vm_ended(const struct hv_vm *vm)
+{
+	return __atomic_load_n(&vm->ended, __ATOMIC_SEQ_CST);
+}
+
 /* hypercall.c */
 void hypercall_dispatch(struct hv_vm *vm, unsigned call, uint32_t gpa);
 extern const char *const hypercall_names[HV_CALL_COUNT];
+
+/* The paravirtual calls, each in its own file: served on the vCPU thread. */
+void evtchn_op(struct hv_vm *vm, void *arg); /* struct hv_evtchn_op */
+void gnttab_op(struct hv_vm *vm, void *arg); /* struct hv_gnttab_op */
+void store_op(struct hv_vm *vm, void *arg);  /* struct hv_store_op */
 
 /*
  * evtchn.c: set event-channel port pending in the VM's shared-info page
@@ -184,6 +262,49 @@ enum evtchn_result {
 };
 enum evtchn_result evtchn_set_pending(struct hv_vm *vm, uint32_t port);
 
+/*
+ * evtchn.c: the domain's port table (its device ports bound), and its
+ * removal when the domain ends (every port closed: peers' ends unbound).
+ * Each returns 0 or an hv_exit_code / nothing.
+ */
+int evtchn_domain_init(struct hv_vm *vm);
+void evtchn_domain_end(struct hv_vm *vm);
+void evtchn_domain_free(struct hv_vm *vm);
+/* The vCPU's block ended at its deadline: HV_VIRQ_TIMER's port, if bound, goes pending. */
+void evtchn_timer_fired(struct hv_vm *vm);
+/* Whether a peer could send to the domain (a block with no deadline can end). */
+bool evtchn_may_wake(const struct hv_vm *vm);
+/*
+ * Lock not held: deliver a send on the sender's port. 0, or -EINVAL when
+ * it is not an interdomain port of the sender. Counts wake-ups in *woke.
+ */
+int evtchn_deliver(struct hv_vm *from, uint32_t port, bool *woke);
+
+/*
+ * send_ring.c: the domain's send ring and its doorbell (an ioeventfd
+ * served by a thread of its own, both from the first doorbell on). init
+ * before the first entry (0 or an hv_exit_code); stop when the domain ends
+ * (the thread joined, the entries left delivered).
+ */
+int send_ring_init(struct hv_vm *vm);
+void send_ring_stop(struct hv_vm *vm);
+/* vCPU thread, before it blocks: deliver the ring's entries now. */
+void send_ring_flush(struct hv_vm *vm);
+void send_ring_free(struct hv_vm *vm);
+/* vCPU thread: an access to the doorbell that KVM did not take (the first, or another size). */
+void send_ring_mmio(struct hv_vm *vm, bool is_write, uint8_t *data, unsigned len);
+void send_ring_stats_print(const struct hv_vm *vm);
+
+/*
+ * gnttab.c: the domain's grant state; the guest's exit on a grant-window
+ * page (a write to a read-only map, or no map there); undoing its maps
+ * when it ends. 0 or an hv_exit_code.
+ */
+int gnttab_domain_init(struct hv_vm *vm);
+void gnttab_domain_end(struct hv_vm *vm);
+void gnttab_domain_free(struct hv_vm *vm);
+void gnttab_mmio(struct hv_vm *vm, uint64_t gpa, bool is_write, unsigned len);
+
 /* fault.c */
 void fault_report(struct hv_vm *vm);
 void fault_shutdown(struct hv_vm *vm);
@@ -195,6 +316,8 @@ int cpu_set_boot_state(struct hv_vm *vm, uint64_t cr3);
 /* stats.c */
 uint64_t hv_now_ns(void);
 void stats_print(const struct hv_vm *vm);
+/* The summary line of a domain among several: "exited with 0", "ended: guest fault (80)". */
+void stats_print_end(const struct hv_vm *vm);
 
 /*
  * options.c: parse "4096", "512K", "32M", "1G" (binary units, either case)

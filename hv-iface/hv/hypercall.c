@@ -13,7 +13,7 @@
 
 #include "hv.h"
 
-#define ARG_MAX_SIZE 64
+#define ARG_MAX_SIZE 128
 
 static void console_write(struct hv_vm *vm, void *arg)
 {
@@ -45,8 +45,12 @@ static void exit_vm(struct hv_vm *vm, void *arg)
 {
 	const struct hv_exit *e = arg;
 
-	vm->ended = true;
+	/* Unless hv ended it first (a fault report cannot race this, a send-ring thread can). */
+	if (__atomic_exchange_n(&vm->end_claimed, true, __ATOMIC_SEQ_CST))
+		return;
 	vm->status = e->status & 0xff;
+	vm->exited = true;
+	__atomic_store_n(&vm->ended, true, __ATOMIC_SEQ_CST);
 }
 
 static void wallclock(struct hv_vm *vm, void *arg)
@@ -79,6 +83,7 @@ static void block(struct hv_vm *vm, void *arg)
 	struct hv_block *b = arg;
 	uint64_t t0 = hv_now_ns();
 
+	send_ring_flush(vm);
 	__atomic_store_n(&vm->blocked, true, __ATOMIC_SEQ_CST); /* W1 in evtchn.c */
 	for (;;) {
 		struct pollfd pfd = { .fd = vm->wake_fd, .events = POLLIN };
@@ -93,17 +98,19 @@ static void block(struct hv_vm *vm, void *arg)
 			now = vm_guest_now(vm);
 			if (now >= b->deadline_ns) {
 				b->ret = HV_BLOCK_DEADLINE;
+				evtchn_timer_fired(vm);
 				break;
 			}
 			ts.tv_sec = (time_t)((b->deadline_ns - now) / 1000000000ull);
 			ts.tv_nsec = (long)((b->deadline_ns - now) % 1000000000ull);
 			timeout = &ts;
-		} else if (__atomic_load_n(&vm->wake_sources, __ATOMIC_SEQ_CST) == 0) {
+		} else if (__atomic_load_n(&vm->wake_sources, __ATOMIC_SEQ_CST) == 0 &&
+			   !evtchn_may_wake(vm)) {
 			vm_fail(vm, HV_EXIT_GUEST_CRASH,
 				"guest blocked with no deadline and nothing that could wake it");
 			break;
 		}
-		if (hv_stop_signal) {
+		if (__atomic_load_n(&hv_stop_signal, __ATOMIC_SEQ_CST)) {
 			vm_stop_by_signal(vm);
 			break;
 		}
@@ -126,13 +133,21 @@ static const struct {
 	[HV_CALL_EXIT] = { sizeof(struct hv_exit), exit_vm },
 	[HV_CALL_WALLCLOCK] = { sizeof(struct hv_wallclock), wallclock },
 	[HV_CALL_BLOCK] = { sizeof(struct hv_block), block },
+	[HV_CALL_EVTCHN_OP] = { sizeof(struct hv_evtchn_op), evtchn_op },
+	[HV_CALL_GNTTAB_OP] = { sizeof(struct hv_gnttab_op), gnttab_op },
+	[HV_CALL_STORE] = { sizeof(struct hv_store_op), store_op },
 };
+
+_Static_assert(sizeof(struct hv_gnttab_op) <= ARG_MAX_SIZE, "the largest block fits");
 
 const char *const hypercall_names[HV_CALL_COUNT] = {
 	[HV_CALL_CONSOLE_WRITE] = "console_write",
 	[HV_CALL_EXIT] = "exit",
 	[HV_CALL_WALLCLOCK] = "wallclock",
 	[HV_CALL_BLOCK] = "block",
+	[HV_CALL_EVTCHN_OP] = "evtchn_op",
+	[HV_CALL_GNTTAB_OP] = "gnttab_op",
+	[HV_CALL_STORE] = "store",
 };
 
 void hypercall_dispatch(struct hv_vm *vm, unsigned call, uint32_t gpa)

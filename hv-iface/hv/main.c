@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* hv: load a unikernel image into a new VM on /dev/kvm and run it. */
+/* hv: load unikernel images into new VMs (domains) on /dev/kvm and run them. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <linux/kvm.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +11,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "hv.h"
+#include "store.h"
 #include "virtio_dev.h"
 
 static const char usage[] =
-	"Usage: hv [OPTIONS] IMAGE [ARGS...]\n"
+	"Usage: hv [OPTIONS] IMAGE [ARGS...] [:: [OPTIONS] IMAGE [ARGS...]]...\n"
 	"Run the unikernel IMAGE in a new VM on /dev/kvm. The guest's argv is IMAGE ARGS...\n"
+	"Several domains (VMs) run in one hv when '::' separates them, or from --config;\n"
+	"they get domain ids 1, 2, ... in order and reach each other through event\n"
+	"channels, grants and the store.\n"
 	"\n"
-	"Options:\n"
+	"Options of a domain:\n"
 	"  --mem=SIZE   guest RAM: bytes, or with a K, M or G suffix (default 32M, at most 3G)\n"
 	"  --disk=FILE[,ro]\n"
 	"               a virtio-blk disk backed by FILE, whose size must be a multiple of\n"
@@ -29,117 +31,51 @@ static const char usage[] =
 	"  --net=TAP[,mac=xx:xx:xx:xx:xx:xx]\n"
 	"               a virtio-net NIC on the existing tap device TAP (make one with\n"
 	"               ip tuntap add TAP mode tap); the MAC defaults to one derived from TAP\n"
+	"  --net=switch:NAME[,mac=xx:xx:xx:xx:xx:xx]\n"
+	"               a virtio-net NIC on hv's own Ethernet switch NAME (1 to 31 letters,\n"
+	"               digits, _ or -), made at its first use: NICs on one switch reach each\n"
+	"               other with no tap; the MAC defaults to one derived from NAME and the\n"
+	"               NIC's port number on it\n"
 	"               --disk and --net repeat; a VM has at most 16 devices, numbered in\n"
 	"               the order given\n"
-	"  --stats      at exit, print the exits by kind, where the time went (guest, hv,\n"
-	"               blocked) and what each device did to stderr\n"
+	"  --name=NAME  the domain's name in messages and in the store (default: the image's\n"
+	"               path in messages, its file name in the store)\n"
+	"Global options (before or among any domain's options):\n"
+	"  --config=FILE\n"
+	"               run the domains FILE lists, before those of the command line: one\n"
+	"               domain per line, as on the command line ([OPTIONS] IMAGE [ARGS...]);\n"
+	"               words split at blanks, double quotes group blanks into a word (no\n"
+	"               escapes), blank lines and lines starting with # are skipped;\n"
+	"               relative paths are relative to hv's working directory. Example:\n"
+	"                   # a ping-pong pair\n"
+	"                   --name=pong build/apps/pingpong.img pong\n"
+	"                   --name=ping --mem=16M build/apps/pingpong.img ping \"two words\"\n"
+	"  --stats      at exit, print for each domain the exits by kind, where the time went\n"
+	"               (guest, hv, blocked), event-channel and grant counts, and what each\n"
+	"               device did, to stderr\n"
 	"  --version    print hv's version and the ABI version it speaks\n"
 	"  -h, --help   print this help\n"
 	"\n"
+	"Each domain that ends prints one line if hv ended it (a fault, a broken ABI, a\n"
+	"signal); the others keep running, and hv exits when all have ended. With several\n"
+	"domains hv then prints one summary line per domain, and its exit status is that of\n"
+	"the lowest-numbered domain that did not end with 0 (0 if all did).\n"
 	"Exit status: the guest's own exit status (0-255) when it exits, otherwise\n"
-	"   64  bad command line (unknown option, bad --mem, --mem too small, bad --disk or\n"
-	"       --net syntax, too many devices)\n"
+	"   64  bad command line or --config file (unknown option, bad --mem, --mem too\n"
+	"       small, bad --disk, --net or --name, too many devices or domains, an empty\n"
+	"       domain, an unclosed quote)\n"
 	"   65  image rejected (not ELF64 x86-64, bad segments or entry, no or wrong ABI note)\n"
-	"   66  image or disk file missing, unreadable or unusable (a disk's size not a\n"
+	"   66  image, disk or config file missing, unreadable or unusable (a disk's size not a\n"
 	"       multiple of 512, a disk in use by another process)\n"
 	"   69  /dev/kvm or a tap missing, not permitted or unusable\n"
 	"   71  a host system call failed\n"
 	"   80  the guest took a CPU exception (null pointer, divide error, stack overflow...)\n"
 	"   81  the guest broke the ABI (unknown hypercall, bad argument or pointer)\n"
 	"   82  the guest triple-faulted or made an exit hv cannot serve\n"
-	"  128+N hv was stopped by signal N (SIGINT, SIGTERM, SIGHUP): the VM is ended cleanly\n"
-	"        and --stats are still printed\n"
+	"  128+N hv was stopped by signal N (SIGINT, SIGTERM, SIGHUP): every domain is ended\n"
+	"        cleanly and --stats are still printed\n"
 	"A guest exiting with one of these numbers looks like hv's own error; appliances\n"
 	"keep to 0-63 to stay distinguishable.\n";
-
-/* A --disk or --net argument, in command-line order: device i gets window i. */
-struct device_opt {
-	int (*add)(struct hv_vm *vm, const char *arg);
-	const char *arg;
-};
-
-struct options {
-	uint64_t mem;
-	const char *mem_arg;
-	int stats;
-	struct device_opt dev[HV_MAX_DEVICES];
-	unsigned nr_dev;
-	const char *image;
-	int argc; /* the guest's argv: the image path, then ARGS */
-	char **argv;
-};
-
-static int parse_options(int argc, char **argv, struct options *o)
-{
-	enum { OPT_MEM = 256, OPT_DISK, OPT_NET, OPT_STATS, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "mem", required_argument, NULL, OPT_MEM },
-		{ "disk", required_argument, NULL, OPT_DISK },
-		{ "net", required_argument, NULL, OPT_NET },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	o->mem = HV_MEM_DEFAULT;
-	opterr = 0;
-	/* "+": options end at IMAGE; what follows belongs to the guest. */
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_MEM:
-			o->mem_arg = optarg;
-			if (parse_size(optarg, &o->mem)) {
-				fprintf(stderr, "hv: --mem=%s: not a size (try 64M or 1G)\n", optarg);
-				return HV_EXIT_USAGE;
-			}
-			break;
-		case OPT_DISK:
-		case OPT_NET:
-			if (o->nr_dev == HV_MAX_DEVICES) {
-				fprintf(stderr, "hv: too many devices: a VM has at most %d (--disk and "
-						"--net together)\n", HV_MAX_DEVICES);
-				return HV_EXIT_USAGE;
-			}
-			o->dev[o->nr_dev++] = (struct device_opt){
-				c == OPT_DISK ? virtio_blk_add : virtio_net_add, optarg };
-			break;
-		case OPT_STATS:
-			o->stats = 1;
-			break;
-		case OPT_VERSION:
-			printf("hv 0.1, guest ABI version %d\n", HV_ABI_VERSION);
-			exit(0);
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
-		case ':':
-			fprintf(stderr, "hv: option '%s' needs a value (see hv --help)\n",
-				argv[optind - 1]);
-			return HV_EXIT_USAGE;
-		default:
-			fprintf(stderr, "hv: unknown option '%s' (see hv --help)\n", argv[optind - 1]);
-			return HV_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "hv: no image given (see hv --help)\n");
-		return HV_EXIT_USAGE;
-	}
-	if (o->mem % HV_PAGE_SIZE || o->mem == 0) {
-		fprintf(stderr, "hv: --mem=%s: must be a non-zero multiple of 4K\n", o->mem_arg);
-		return HV_EXIT_USAGE;
-	}
-	if (o->mem > HV_MEM_MAX) {
-		fprintf(stderr, "hv: --mem=%s: too large, hv gives a guest at most 3G\n", o->mem_arg);
-		return HV_EXIT_USAGE;
-	}
-	o->image = argv[optind];
-	o->argc = argc - optind;
-	o->argv = argv + optind;
-	return 0;
-}
 
 static int open_image(const char *path, struct hv_image *img)
 {
@@ -170,89 +106,116 @@ static int open_image(const char *path, struct hv_image *img)
 	return 0;
 }
 
-volatile int hv_stop_signal;
-static struct kvm_run *volatile stop_run;
-static volatile int stop_wake_fd = -1;
-static sigset_t stop_set;
-
-/*
- * The handler also makes a KVM_RUN that starts after it return at once
- * (immediate_exit), and a block that starts after it wake at once (the
- * eventfd stays readable).
- */
-static void on_stop_signal(int sig)
+/* A domain from its command-line options: its image opened, its devices added. */
+static int domain_open(struct hv_host *host, const struct cmdline_domain *cd)
 {
-	uint64_t one = 1;
+	struct hv_vm *vm = calloc(1, sizeof(*vm));
+	const char *image = cd->argv[0], *slash = strrchr(image, '/');
+	int rc;
 
-	hv_stop_signal = sig;
-	if (stop_run)
-		stop_run->immediate_exit = 1;
-	if (stop_wake_fd >= 0)
-		(void)!write(stop_wake_fd, &one, sizeof(one));
+	if (!vm) {
+		fprintf(stderr, "hv: out of memory\n");
+		return HV_EXIT_OSERR;
+	}
+	vm->vm_fd = vm->vcpu_fd = vm->wake_fd = -1;
+	rc = host_add(host, vm);
+	if (rc) {
+		free(vm);
+		return rc;
+	}
+	vm->name = cd->name ? cd->name : image;
+	vm->label = cd->name ? cd->name : slash ? slash + 1 : image;
+	rc = open_image(image, &vm->image);
+	for (unsigned i = 0; i < cd->nr_dev && !rc; i++)
+		rc = (cd->dev[i].kind == CMDLINE_DISK ? virtio_blk_add
+						      : virtio_net_add)(vm, cd->dev[i].arg);
+	return rc;
 }
 
-/*
- * Catch the stop signals, but keep them blocked until the vCPU thread runs:
- * device threads started meanwhile inherit the mask, so the signal always
- * interrupts the vCPU thread (its KVM_RUN or its block), never a device.
- */
-void hv_catch_stop_signals(struct hv_vm *vm)
+/* The domain in its VM: memory, image, boot info, and its event channels, ring and grants. */
+static int domain_create(struct hv_host *host, struct hv_vm *vm, int kvm_fd,
+			 const struct cmdline_domain *cd)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal }; /* no SA_RESTART: EINTR */
+	char key[48];
+	int rc;
 
-	sigemptyset(&stop_set);
-	sigaddset(&stop_set, SIGINT);
-	sigaddset(&stop_set, SIGTERM);
-	sigaddset(&stop_set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
-	stop_run = vm->run;
-	stop_wake_fd = vm->wake_fd;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	rc = vm_create(vm, kvm_fd, cd->mem);
+	if (!rc)
+		rc = vm_load(vm, &vm->image, cd->argc, cd->argv);
+	if (!rc)
+		rc = evtchn_domain_init(vm);
+	if (!rc)
+		rc = send_ring_init(vm);
+	if (!rc)
+		rc = gnttab_domain_init(vm);
+	if (rc)
+		return rc;
+	snprintf(key, sizeof(key), "/local/domain/%u/name", vm->domid);
+	if (store_write(host->store, STORE_HV, key, vm->label, strlen(vm->label))) {
+		vm_fail(vm, HV_EXIT_OSERR, "cannot write %s in the store", key);
+		return HV_EXIT_OSERR;
+	}
+	return 0;
 }
 
-void hv_unblock_stop_signals(void)
+/* One domain: its own status. Several: the lowest-numbered that did not end with 0. */
+static int exit_status(const struct hv_host *host)
 {
-	pthread_sigmask(SIG_UNBLOCK, &stop_set, NULL);
+	for (unsigned id = 1; id <= host->nr_doms; id++)
+		if (host->dom[id]->status != 0)
+			return host->dom[id]->status;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct options opt = { 0 };
-	struct hv_image image;
-	struct hv_vm vm = { 0 };
-	int kvm_fd, rc;
+	static struct cmdline cl;
+	struct hv_host host;
+	char err[512];
+	int kvm_fd = -1, rc;
 
-	rc = parse_options(argc, argv, &opt);
-	if (rc)
+	rc = cmdline_parse(argc, argv, &cl, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "hv: %s\n", err);
+		cmdline_free(&cl);
 		return rc;
+	}
+	if (cl.help || cl.version) {
+		if (cl.help)
+			fputs(usage, stdout);
+		else
+			printf("hv 0.1, guest ABI version %d\n", HV_ABI_VERSION);
+		cmdline_free(&cl);
+		return 0;
+	}
 	/* Deadlines of the block hypercall should not be rounded up by 50 us of slack. */
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	/* A closed stdout is the guest's console error, not a reason for hv to die. */
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = open_image(opt.image, &image);
-	if (rc)
-		return rc;
-	vm.name = opt.image;
-	for (unsigned i = 0; i < opt.nr_dev && !rc; i++)
-		rc = opt.dev[i].add(&vm, opt.dev[i].arg);
-	if (rc)
-		return rc;
-	kvm_fd = kvm_open();
-	if (kvm_fd < 0)
-		return HV_EXIT_UNAVAILABLE;
-
-	rc = vm_create(&vm, kvm_fd, opt.mem);
-	if (!rc)
-		rc = vm_load(&vm, &image, opt.argc, opt.argv);
+	rc = host_init(&host);
+	for (unsigned i = 0; i < cl.nr_dom && !rc; i++)
+		rc = domain_open(&host, &cl.dom[i]);
 	if (!rc) {
-		hv_catch_stop_signals(&vm);
-		rc = vm_run(&vm);
+		kvm_fd = kvm_open();
+		if (kvm_fd < 0)
+			rc = HV_EXIT_UNAVAILABLE;
 	}
-	if (opt.stats && vm.stats.ns_end)
-		stats_print(&vm);
-	vm_destroy(&vm);
+	for (unsigned id = 1; id <= host.nr_doms && !rc; id++)
+		rc = domain_create(&host, host.dom[id], kvm_fd, &cl.dom[id - 1]);
+	if (!rc) {
+		host_run(&host);
+		for (unsigned id = 1; id <= host.nr_doms; id++)
+			if (cl.stats && host.dom[id]->stats.ns_end)
+				stats_print(host.dom[id]);
+		if (host.nr_doms > 1)
+			for (unsigned id = 1; id <= host.nr_doms; id++)
+				stats_print_end(host.dom[id]);
+		rc = exit_status(&host);
+	}
+	host_destroy(&host);
+	if (kvm_fd >= 0)
+		close(kvm_fd);
+	cmdline_free(&cl);
 	return rc;
 }

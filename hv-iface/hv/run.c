@@ -48,6 +48,15 @@ static void handle_mmio(struct hv_vm *vm)
 				   run->mmio.data, run->mmio.len, run->mmio.is_write);
 		return;
 	}
+	if (addr >= HV_SEND_DOORBELL && addr < HV_SEND_DOORBELL + HV_PAGE_SIZE) {
+		send_ring_mmio(vm, run->mmio.is_write, run->mmio.data,
+			       run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : 0);
+		return;
+	}
+	if (addr >= HV_GRANT_WINDOW && addr - HV_GRANT_WINDOW < HV_GRANT_WINDOW_SIZE) {
+		gnttab_mmio(vm, addr, run->mmio.is_write, run->mmio.len);
+		return;
+	}
 	vm_fail(vm, HV_EXIT_GUEST_CRASH, "%s of %u bytes at 0x%llx, where no memory or device is",
 		run->mmio.is_write ? "write" : "read", run->mmio.len,
 		(unsigned long long)run->mmio.phys_addr);
@@ -88,16 +97,17 @@ static void handle_exit(struct hv_vm *vm)
 
 void vm_stop_by_signal(struct hv_vm *vm)
 {
-	vm_fail(vm, 128 + hv_stop_signal, "stopped by signal %d (%s)", hv_stop_signal,
-		strsignal(hv_stop_signal));
+	int sig = __atomic_load_n(&hv_stop_signal, __ATOMIC_SEQ_CST);
+
+	vm_fail(vm, 128 + sig, "stopped by signal %d (%s)", sig, strsignal(sig));
 }
 
 int vm_run(struct hv_vm *vm)
 {
-	/* A device thread that cannot start ends the VM (vm_fail) before its first entry. */
+	vm_start_clock(vm);
+	/* A thread that cannot start ends the VM (vm_fail) before its first entry. */
 	virtio_devs_start(vm);
-	hv_unblock_stop_signals();
-	while (!vm->ended) {
+	while (!vm_ended(vm)) {
 		uint64_t t0 = hv_now_ns();
 		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 		int err = errno;
@@ -106,8 +116,13 @@ int vm_run(struct hv_vm *vm)
 		if (rc < 0) {
 			if (err == EINTR || err == EAGAIN) {
 				vm->stats.exits[HV_EXITK_INTR]++;
-				vm->run->immediate_exit = 0;
-				if (hv_stop_signal)
+				/*
+				 * Sequentially consistent, as are vm_kick()'s writes: if the loop's
+				 * test then misses an end, the kick's immediate_exit comes after
+				 * this store, and the next KVM_RUN returns at once.
+				 */
+				__atomic_store_n(&vm->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				if (__atomic_load_n(&hv_stop_signal, __ATOMIC_SEQ_CST))
 					vm_stop_by_signal(vm);
 				continue;
 			}
@@ -116,8 +131,9 @@ int vm_run(struct hv_vm *vm)
 		}
 		handle_exit(vm);
 	}
-	/* Before anything unmaps guest memory: the devices finish their request and stop. */
+	/* The devices finish their request and stop; so does the send ring. */
 	virtio_devs_stop(vm);
+	send_ring_stop(vm);
 	vm->stats.ns_end = hv_now_ns();
 	return vm->status;
 }

@@ -37,7 +37,7 @@ static void devices_print(const struct hv_vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		const struct virtio_dev *d = vm->devices[i];
-		char served[160];
+		char served[256];
 
 		d->be->stats(d, served, sizeof(served));
 		fprintf(stderr, "hv: %s: stats: %s: %s\n", vm->name, d->name, served);
@@ -46,6 +46,21 @@ static void devices_print(const struct hv_vm *vm)
 			vm->name, d->name, (unsigned long long)(d->doorbells - d->hand_kicks),
 			(unsigned long long)d->events, (unsigned long long)d->wakeups);
 	}
+}
+
+/* Grant maps and what their KVM memory-slot changes cost, a map and its unmap together. */
+static void grants_print(const struct hv_vm *vm)
+{
+	const struct hv_stats *s = &vm->stats;
+	uint64_t pairs = s->grant_maps > s->grant_unmaps ? s->grant_maps : s->grant_unmaps;
+
+	if (!pairs && !s->grant_copies && !s->grant_refused)
+		return;
+	fprintf(stderr, "hv: %s: stats: grants: %llu maps, %llu unmaps (%.1f us a pair in KVM's "
+			"memory-slot calls), %llu copies, %llu refused\n",
+		vm->name, (unsigned long long)s->grant_maps, (unsigned long long)s->grant_unmaps,
+		pairs ? (double)s->ns_grant_slots / 1e3 / (double)pairs : 0.0,
+		(unsigned long long)s->grant_copies, (unsigned long long)s->grant_refused);
 }
 
 void stats_print(const struct hv_vm *vm)
@@ -79,5 +94,35 @@ void stats_print(const struct hv_vm *vm)
 						vm->devices[i]->name,
 						(unsigned long long)vm->devices[i]->mmio_exits);
 	}
+	send_ring_stats_print(vm);
+	grants_print(vm);
 	devices_print(vm);
+}
+
+/* What ended a domain, in a word, by hv's exit code. */
+static const char *end_reason(int status, char *buf, size_t len)
+{
+	switch (status) {
+	case HV_EXIT_OSERR: return "host error";
+	case HV_EXIT_GUEST_FAULT: return "guest fault";
+	case HV_EXIT_GUEST_ABI: return "ABI violation";
+	case HV_EXIT_GUEST_CRASH: return "guest crash";
+	default: break;
+	}
+	if (status > 128 && status < 128 + 65) {
+		snprintf(buf, len, "stopped by signal %d", status - 128);
+		return buf;
+	}
+	return "ended by hv";
+}
+
+void stats_print_end(const struct hv_vm *vm)
+{
+	char buf[48];
+
+	if (vm->exited)
+		fprintf(stderr, "hv: dom%u (%s): exited with %d\n", vm->domid, vm->label, vm->status);
+	else
+		fprintf(stderr, "hv: dom%u (%s): ended: %s (%d)\n", vm->domid, vm->label,
+			end_reason(vm->status, buf, sizeof(buf)), vm->status);
 }

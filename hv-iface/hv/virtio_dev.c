@@ -41,7 +41,8 @@ int virtio_dev_add(struct hv_vm *vm, struct virtio_dev *d)
 
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		port += vm->devices[i]->be->nr_queues;
-		kind_index += vm->devices[i]->be == d->be;
+		/* Numbered by device type, as the guest's drivers number them. */
+		kind_index += vm->devices[i]->be->virtio_id == d->be->virtio_id;
 	}
 	d->vm = vm;
 	d->index = vm->nr_devices;
@@ -144,6 +145,20 @@ void virtio_queue_push(struct virtio_dev *d, unsigned q, uint16_t head, uint32_t
 	}
 }
 
+static void serve_lock(struct virtio_dev *d)
+{
+	if (d->outer_lock)
+		pthread_mutex_lock(d->outer_lock);
+	pthread_mutex_lock(&d->lock);
+}
+
+static void serve_unlock(struct virtio_dev *d)
+{
+	pthread_mutex_unlock(&d->lock);
+	if (d->outer_lock)
+		pthread_mutex_unlock(d->outer_lock);
+}
+
 /*
  * Serve queue q until it is empty, taking the lock for one chain at a time
  * so the vCPU's register accesses wait for at most one request.
@@ -156,24 +171,24 @@ void virtio_serve_queue(struct virtio_dev *d, unsigned q)
 		int64_t len;
 		int rc;
 
-		pthread_mutex_lock(&d->lock);
+		serve_lock(d);
 		if (!virtio_queue_live(d, q)) {
-			pthread_mutex_unlock(&d->lock);
+			serve_unlock(d);
 			return;
 		}
 		rc = virtio_queue_pop(d, q, &c);
 		if (rc == 0 && virtq_dev_enable_kicks(&d->q[q].vq)) {
-			pthread_mutex_unlock(&d->lock);
+			serve_unlock(d);
 			continue;
 		}
 		if (rc <= 0) {
-			pthread_mutex_unlock(&d->lock);
+			serve_unlock(d);
 			return;
 		}
 		len = d->be->serve_chain(d, q, &c);
 		if (len >= 0)
 			virtio_queue_push(d, q, c.head, (uint32_t)len);
-		pthread_mutex_unlock(&d->lock);
+		serve_unlock(d);
 	}
 }
 

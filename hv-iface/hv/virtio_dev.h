@@ -72,6 +72,12 @@ struct virtio_dev {
 	uint8_t config[VIRTIO_DEV_CONFIG_MAX];
 	unsigned config_size;
 	int host_fd; /* the backend's fd the I/O thread polls (the tap), or -1 */
+	/*
+	 * NULL, or a lock virtio_serve_queue() takes before lock for each chain:
+	 * a switch port's switch, so that serving a chain may take another
+	 * device's lock without an order problem (virtio_net_switch.c).
+	 */
+	pthread_mutex_t *outer_lock;
 
 	pthread_mutex_t lock;
 	uint32_t status; /* VIRTIO_STATUS_*; atomic */

@@ -3,6 +3,7 @@
  * virtio-net on a host tap device [virtio 1.1, 5.1]. The tap speaks the
  * same 12-byte virtio_net_hdr (IFF_VNET_HDR), so a frame moves between the
  * tap and the guest's buffers with one readv or writev, with no copy in hv.
+ * Also what every NIC shares (virtio_net.h): the device offered, --net's MAC.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "virtio_dev.h"
-
-#define NET_MTU 1500
+#include "virtio_net.h"
 
 struct virtio_net {
 	struct virtio_dev dev;
@@ -70,12 +69,7 @@ static void net_rx(struct virtio_dev *d)
 			pthread_mutex_unlock(&d->lock);
 			return;
 		}
-		if (c.in_len < sizeof(struct virtio_net_hdr)) {
-			virtio_dev_break(d, VIRTIO_NET_Q_RX,
-					 "receive buffer at descriptor %u holds %llu bytes, less "
-					 "than the %zu-byte header",
-					 c.head, (unsigned long long)c.in_len,
-					 sizeof(struct virtio_net_hdr));
+		if (!virtio_net_rx_holds_header(d, &c)) {
 			rx_arm(n, false);
 			pthread_mutex_unlock(&d->lock);
 			return;
@@ -171,12 +165,12 @@ static const struct virtio_backend net_backend = {
 	.destroy = net_destroy,
 };
 
-/* A stable default: locally administered, unicast, the rest from an FNV-1a hash of the name. */
-static void mac_from_name(const char *name, uint8_t mac[6])
+/* An FNV-1a hash of the seed. */
+void virtio_net_mac_from_name(const char *seed, uint8_t mac[6])
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	for (const char *p = name; *p; p++)
+	for (const char *p = seed; *p; p++)
 		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
@@ -196,32 +190,68 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
+int virtio_net_parse_mac_opt(const char *arg, const char *opt, const char *want, uint8_t mac[6],
+			     bool *given)
+{
+	uint8_t m[6];
+
+	if (*opt == '\0')
+		return 0;
+	if (strncmp(opt, ",mac=", 5) != 0 || parse_mac(opt + 5, m)) {
+		fprintf(stderr, "hv: --net=%s: want %s\n", arg, want);
+		return HV_EXIT_USAGE;
+	}
+	if (m[0] & 1) {
+		fprintf(stderr, "hv: --net=%s: %s is a multicast address; a NIC needs a unicast "
+				"one (first byte even)\n", arg, opt + 5);
+		return HV_EXIT_USAGE;
+	}
+	memcpy(mac, m, 6);
+	if (given)
+		*given = true;
+	return 0;
+}
+
+bool virtio_net_rx_holds_header(struct virtio_dev *d, const struct virtq_chain *c)
+{
+	if (c->in_len >= sizeof(struct virtio_net_hdr))
+		return true;
+	virtio_dev_break(d, VIRTIO_NET_Q_RX,
+			 "receive buffer at descriptor %u holds %llu bytes, less than the %zu-byte "
+			 "header",
+			 c->head, (unsigned long long)c->in_len, sizeof(struct virtio_net_hdr));
+	return false;
+}
+
+void virtio_net_setup(struct virtio_dev *d, const uint8_t mac[6])
+{
+	struct virtio_net_config cfg = { 0 };
+
+	d->features |= 1ull << VIRTIO_NET_F_MTU | 1ull << VIRTIO_NET_F_MAC |
+		       1ull << VIRTIO_NET_F_STATUS;
+	memcpy(cfg.mac, mac, sizeof(cfg.mac));
+	cfg.status = VIRTIO_NET_S_LINK_UP;
+	cfg.mtu = VIRTIO_NET_MTU;
+	memcpy(d->config, &cfg, sizeof(cfg));
+	d->config_size = sizeof(cfg);
+}
+
 /* TAP[,mac=xx:xx:xx:xx:xx:xx] */
 static int parse_net_arg(const char *arg, struct virtio_net *n)
 {
+	static const char want[] = "TAP or TAP,mac=xx:xx:xx:xx:xx:xx";
 	const char *comma = strchr(arg, ',');
 	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
 
 	if (len == 0 || len >= IFNAMSIZ) {
-		fprintf(stderr, "hv: --net=%s: want TAP or TAP,mac=xx:xx:xx:xx:xx:xx (a network "
-				"interface name has 1 to %d characters)\n", arg, IFNAMSIZ - 1);
+		fprintf(stderr, "hv: --net=%s: want %s (a network interface name has 1 to %d "
+				"characters)\n", arg, want, IFNAMSIZ - 1);
 		return HV_EXIT_USAGE;
 	}
 	memcpy(n->ifname, arg, len);
 	n->ifname[len] = '\0';
-	mac_from_name(n->ifname, n->mac);
-	if (!comma)
-		return 0;
-	if (strncmp(comma, ",mac=", 5) != 0 || parse_mac(comma + 5, n->mac)) {
-		fprintf(stderr, "hv: --net=%s: want TAP or TAP,mac=xx:xx:xx:xx:xx:xx\n", arg);
-		return HV_EXIT_USAGE;
-	}
-	if (n->mac[0] & 1) {
-		fprintf(stderr, "hv: --net=%s: %s is a multicast address; a NIC needs a unicast "
-				"one (first byte even)\n", arg, comma + 5);
-		return HV_EXIT_USAGE;
-	}
-	return 0;
+	virtio_net_mac_from_name(n->ifname, n->mac);
+	return virtio_net_parse_mac_opt(arg, arg + len, want, n->mac, NULL);
 }
 
 /* The interface's tun flags (IFF_TAP...), or -ENOENT for an interface that is not tun/tap. */
@@ -303,10 +333,13 @@ err_close:
 
 int virtio_net_add(struct hv_vm *vm, const char *arg)
 {
-	struct virtio_net *n = calloc(1, sizeof(*n));
-	struct virtio_net_config cfg = { 0 };
+	struct virtio_net *n;
 	int rc;
 
+	/* No interface name holds a ':', so no tap is mistaken for a switch. */
+	if (strncmp(arg, "switch:", 7) == 0)
+		return virtio_net_switch_add(vm, arg);
+	n = calloc(1, sizeof(*n));
 	if (!n) {
 		fprintf(stderr, "hv: --net=%s: out of memory\n", arg);
 		return HV_EXIT_OSERR;
@@ -321,13 +354,7 @@ int virtio_net_add(struct hv_vm *vm, const char *arg)
 
 	n->dev.be = &net_backend;
 	n->dev.host_fd = n->tap_fd;
-	n->dev.features = 1ull << VIRTIO_NET_F_MTU | 1ull << VIRTIO_NET_F_MAC |
-			  1ull << VIRTIO_NET_F_STATUS;
-	memcpy(cfg.mac, n->mac, sizeof(cfg.mac));
-	cfg.status = VIRTIO_NET_S_LINK_UP;
-	cfg.mtu = NET_MTU;
-	memcpy(n->dev.config, &cfg, sizeof(cfg));
-	n->dev.config_size = sizeof(cfg);
+	virtio_net_setup(&n->dev, n->mac);
 	/* From here the VM owns n and frees it. */
 	return virtio_dev_add(vm, &n->dev);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,12 @@
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+
+_Static_assert(HV_DEVICE_BASE + HV_MAX_DEVICES * HV_DEVICE_WINDOW <= HV_SEND_DOORBELL,
+	       "the doorbell is above every device window");
+_Static_assert(HV_SEND_DOORBELL < HV_GRANT_WINDOW && HV_GRANT_WINDOW + HV_GRANT_WINDOW_SIZE <=
+	       HV_GPA_LIMIT, "the grant window is above the doorbell, below 4 GiB");
+_Static_assert(HV_MEM_MAX <= HV_DEVICE_BASE, "RAM ends below the device windows");
 
 /* RAM above the image that the layout needs: heap, stack guard, stack. */
 static const uint64_t above_image = HV_HEAP_MIN + HV_STACK_GUARD + HV_STACK_SIZE;
@@ -48,17 +55,20 @@ int kvm_open(void)
 
 void vm_fail(struct hv_vm *vm, int code, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	if (vm->ended)
+	if (__atomic_exchange_n(&vm->end_claimed, true, __ATOMIC_SEQ_CST))
 		return;
-	fprintf(stderr, "hv: %s: ", vm->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	vm->ended = true;
+	/* One call, so the line is not interleaved with another domain's. */
+	fprintf(stderr, "hv: %s: %s\n", vm->name, msg);
 	vm->status = code;
+	__atomic_store_n(&vm->ended, true, __ATOMIC_SEQ_CST);
+	if (vm->thread_running && !pthread_equal(pthread_self(), vm->thread))
+		vm_kick(vm);
 }
 
 uint64_t vm_guest_now(const struct hv_vm *vm)
@@ -164,8 +174,13 @@ static unsigned image_ranges(const struct elf_image *img, struct pg_range *out)
 
 static int build_page_tables(struct hv_vm *vm, const struct elf_image *img, uint64_t *cr3)
 {
-	/* The fixed ranges, the image's (at most 2 per segment), the heap, the devices. */
-	struct pg_range r[8 + 2 * ELF_MAX_SEGMENTS + 2] = {
+	/*
+	 * The fixed ranges, the image's (at most 2 per segment), the heap, the
+	 * devices. The doorbell and the grant window have no memory behind them
+	 * (an access exits, or is an ioeventfd) until a grant map adds a slot:
+	 * the page tables cannot change after the first entry, memory slots can.
+	 */
+	struct pg_range r[11 + 2 * ELF_MAX_SEGMENTS + 2] = {
 		{ HV_L_GDT, HV_PAGE_SIZE, PG_WRITE }, /* the CPU sets accessed bits */
 		{ HV_L_IDT, HV_PAGE_SIZE, 0 },
 		{ HV_L_TSS, HV_L_STUBS - HV_L_TSS, PG_WRITE },
@@ -174,8 +189,11 @@ static int build_page_tables(struct hv_vm *vm, const struct elf_image *img, uint
 		{ HV_L_BOOT_INFO, HV_L_SHARED - HV_L_BOOT_INFO, PG_USER },
 		{ HV_L_SHARED, HV_PAGE_SIZE, PG_USER | PG_WRITE },
 		{ vm->stack_lo, vm->stack_hi - vm->stack_lo, PG_USER | PG_WRITE },
+		{ HV_L_SEND_RING, HV_PAGE_SIZE, PG_USER | PG_WRITE },
+		{ HV_SEND_DOORBELL, HV_PAGE_SIZE, PG_USER | PG_WRITE },
+		{ HV_GRANT_WINDOW, HV_GRANT_WINDOW_SIZE, PG_USER | PG_WRITE },
 	};
-	unsigned n = 8;
+	unsigned n = 11;
 
 	n += image_ranges(img, r + n);
 	if (vm->heap_hi > vm->heap_lo)
@@ -186,7 +204,7 @@ static int build_page_tables(struct hv_vm *vm, const struct elf_image *img, uint
 		r[n++] = (struct pg_range){ HV_DEVICE_BASE,
 					    (uint64_t)vm->nr_devices * HV_DEVICE_WINDOW,
 					    PG_USER | PG_WRITE };
-	return paging_build(vm->mem, HV_L_PT_POOL, HV_L_BOOT_INFO, r, n, cr3);
+	return paging_build(vm->mem, HV_L_PT_POOL, HV_L_SEND_RING, r, n, cr3);
 }
 
 static int write_args(struct hv_vm *vm, struct hv_boot_info *bi, int argc, char **argv)
@@ -255,6 +273,11 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 
 	bi->magic = HV_BOOT_MAGIC;
 	bi->abi_version = HV_ABI_VERSION;
+	bi->domid = vm->domid;
+	bi->send_ring = HV_L_SEND_RING;
+	bi->send_doorbell = HV_SEND_DOORBELL;
+	bi->grant_window = HV_GRANT_WINDOW;
+	bi->grant_window_size = HV_GRANT_WINDOW_SIZE;
 	bi->tsc_hz = vm->tsc_hz;
 	bi->shared_info = HV_L_SHARED;
 	add_mem(bi, 0, HV_IMAGE_BASE, HV_MEM_HV);
@@ -283,15 +306,23 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 		errno = -rc;
 		return host_error(vm, "setting the boot CPU state");
 	}
-	/* The guest's monotonic clock starts now. */
+	return 0;
+}
+
+void vm_start_clock(struct hv_vm *vm)
+{
+	struct hv_boot_info *bi = (struct hv_boot_info *)(vm->mem + HV_L_BOOT_INFO);
+
 	vm->tsc_base = hv_rdtsc();
 	bi->tsc_base = vm->tsc_base;
-	return 0;
 }
 
 void vm_destroy(struct hv_vm *vm)
 {
 	virtio_devs_destroy(vm);
+	send_ring_free(vm);
+	gnttab_domain_free(vm);
+	evtchn_domain_free(vm);
 	symbols_free(&vm->syms);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);

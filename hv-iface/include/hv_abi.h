@@ -97,7 +97,8 @@ struct hv_wallclock {
  * guest clears that flag, scans for work, runs it, then blocks, and a wake-up
  * that arrives between the scan and the block is never lost (Xen's
  * SCHEDOP_block rule). hv does not clear the flag. ret: HV_BLOCK_EVENT or
- * HV_BLOCK_DEADLINE, whichever ended the wait.
+ * HV_BLOCK_DEADLINE, whichever ended the wait; at HV_BLOCK_DEADLINE the
+ * port bound to HV_VIRQ_TIMER, if any, goes pending.
  */
 #define HV_DEADLINE_NONE UINT64_MAX
 #define HV_BLOCK_EVENT 0
@@ -183,7 +184,13 @@ struct hv_boot_info {
 
 /*
  * Domains. hv runs one or several domains; ids start at 1. A domain names
- * itself with HV_DOMID_SELF where an operation takes a domain id.
+ * itself with HV_DOMID_SELF where an operation takes a domain id. A domain
+ * that ended is no domain to the operations below (-ESRCH, GNTST_bad_domain).
+ *
+ * The errno values hv returns are Linux's and Xen's, and hv keeps to those
+ * that newlib numbers the same: EPERM 1, ENOENT 2, ESRCH 3, E2BIG 7,
+ * ENOMEM 12, EBUSY 16, EINVAL 22, ENOSPC 28 (so not ENOSYS: an unknown
+ * operation is -EINVAL).
  */
 typedef uint16_t domid_t;
 #define HV_DOMID_SELF 0x7ff0u
@@ -195,7 +202,13 @@ typedef uint16_t domid_t;
  * unbound port or virq, -ESRCH no such domain, -EPERM a port of another
  * domain or an allocation for a third one, -ENOSPC no free port, -EBUSY a
  * port bound elsewhere already. Ports below a domain's device ports' end
- * are hv's (virtqueues) and refused here.
+ * are hv's (virtqueues, STATUS says DEVICE) and refused here but by STATUS
+ * and UNMASK. BIND_INTERDOMAIN of a remote port that is not unbound: -EBUSY
+ * when it is bound, -EPERM when it is offered to another domain, -EINVAL
+ * otherwise (Xen says -EINVAL for all three); the new local port comes
+ * pending, as on Xen. Closing one end of a pair, or its domain ending,
+ * leaves the other end unbound for the closer. SEND on an unbound port is
+ * -EINVAL (Xen drops it silently).
  */
 enum hv_evtchnop {
 	HV_EVTCHNOP_BIND_INTERDOMAIN = 0,
@@ -236,6 +249,16 @@ struct hv_evtchn_op {
  * hv said it went idle. hv drains the ring in order; a port that is not an
  * interdomain port of the sender is dropped and counted (the ring returns no
  * errors: EVTCHNOP_SEND does, at the price of an exit).
+ *
+ * The protocol (Dekker's): the guest writes ports[prod % SIZE], then prod
+ * (release), then a full barrier, then reads hv_idle and rings if it is 1.
+ * hv sets hv_idle to 0 when it starts taking entries and to 1 when it has
+ * taken them all, then a full barrier, then reads prod again: so either the
+ * guest sees 1 and rings, or hv sees the entry. The guest may set hv_idle to
+ * 0 itself when it rings, to save more doorbells until hv wakes. hv trusts
+ * only prod; a prod more than HV_SEND_RING_SIZE past hv's cons ends the
+ * domain. The first doorbell exits to hv (which then makes it an ioeventfd);
+ * a vCPU that blocks has its ring drained first.
  */
 #define HV_SEND_RING_SIZE 512 /* entries, a power of two */
 
@@ -293,12 +316,28 @@ enum hv_gnttabop {
 #define HV_GNTCOPY_DEST_GREF 2u
 #define HV_MAX_GRANT_ENTRIES 8192 /* per table */
 
+/*
+ * An end of a copy: with the *_GREF flag, where is a grant ref in bits 0-31
+ * and the offset in the granted page in bits 32-63 (Xen's separate offset
+ * field); without it, a gpa of the caller's own. Each end stays within one
+ * page. A read-only grant is no destination.
+ */
 struct hv_gnttab_copy_ptr {
-	uint64_t where; /* a grant ref (with the *_GREF flag), else a gpa of the caller */
+	uint64_t where; /* ref | offset << 32 (with the *_GREF flag), else a gpa of the caller */
 	domid_t dom;    /* the granter for a ref; HV_DOMID_SELF for a gpa */
 	uint16_t pad[3];
 };
 
+/*
+ * Refusals are Xen's codes: a table not page-aligned or outside the caller's
+ * RAM (or in hv's area) is bad_virt_addr; an entry not granted to the
+ * caller, read-only for a writable map, naming a frame outside the granter's
+ * RAM, or a table that is replaced while in use, general_error (as Xen); a
+ * ref beyond the table bad_gntref; no such granter bad_domain; a full grant
+ * window no_device_space. A map's handle is its page's index in the window.
+ * A write to a read-only map ends the domain. QUERY_SIZE answers for the
+ * caller (dom SELF, its id or 0); another domain is permission_denied.
+ */
 struct hv_gnttab_op {
 	uint32_t cmd;    /* enum hv_gnttabop */
 	int32_t status;  /* out: HV_GNTST_* */
@@ -321,7 +360,11 @@ struct hv_gnttab_op {
  * they meet (Xen's xenstore in spirit). Keys are paths of at most
  * HV_STORE_KEY_MAX bytes, values at most HV_STORE_VALUE_MAX. Anyone reads;
  * a domain writes and removes only under "/local/domain/<its id>/". hv
- * writes "/local/domain/<id>/name" for every domain at start.
+ * writes "/local/domain/<id>/name" for every domain at start, and only hv
+ * may change it. A key is '/'-separated non-empty parts of [A-Za-z0-9_.:@-];
+ * removing a key removes the keys below it. A READ of a value longer than
+ * len is -E2BIG with len set to the value's length. A domain has a quota of
+ * keys (-ENOSPC beyond it); a pointer outside its memory is -EINVAL.
  */
 #define HV_STORE_KEY_MAX 128
 #define HV_STORE_VALUE_MAX 1024
@@ -334,7 +377,7 @@ enum hv_storeop {
 
 struct hv_store_op {
 	uint32_t cmd;   /* enum hv_storeop */
-	int32_t ret;    /* out: 0 or -errno (-ENOENT, -EPERM, -E2BIG, -EINVAL) */
+	int32_t ret;    /* out: 0 or -errno (-ENOENT, -EPERM, -E2BIG, -EINVAL, -ENOSPC) */
 	uint64_t key;   /* gpa of a NUL-terminated path */
 	uint64_t buf;   /* gpa */
 	uint32_t len;

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* hv's command line and --config files: global options, domains split at "::", their options; pure. */
+#ifndef HV_CMDLINE_H
+#define HV_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv.h"
+
+enum cmdline_dev_kind { CMDLINE_DISK, CMDLINE_NET };
+
+/* A --disk or --net argument, in the order given: device i gets window i. */
+struct cmdline_dev {
+	enum cmdline_dev_kind kind;
+	const char *arg;
+};
+
+struct cmdline_domain {
+	uint64_t mem;
+	const char *name; /* --name, or NULL */
+	struct cmdline_dev dev[HV_MAX_DEVICES];
+	unsigned nr_dev;
+	int argc; /* the guest's argv: IMAGE, then ARGS */
+	char **argv;
+	char where[96]; /* "FILE:LINE: " for a config file's domain, else "" (for messages) */
+};
+
+/* A parsed command line. Domains are numbered in order: a config file's first, then argv's. */
+struct cmdline {
+	bool stats, help, version;
+	struct cmdline_domain dom[HV_MAX_DOMAINS];
+	unsigned nr_dom;
+	void **owned; /* what the config files' words live in, freed by cmdline_free() */
+	unsigned nr_owned;
+};
+
+/*
+ * Parse hv's arguments (argv[0] is hv) into c, which must be zeroed:
+ * "[GLOBAL OPTIONS] DOMAIN [:: DOMAIN]..." with a DOMAIN "[DOMAIN OPTIONS]
+ * IMAGE [ARGS...]", global options allowed among any domain's, and every
+ * --config file read. Stops at --help or --version, setting c->help or
+ * c->version. Returns 0, or HV_EXIT_USAGE (bad command line or file) or
+ * HV_EXIT_NOINPUT (a config file unreadable) with a message in err.
+ */
+int cmdline_parse(int argc, char **argv, struct cmdline *c, char *err, size_t errlen);
+
+/*
+ * Split one config-file line in place into at most max words: blanks
+ * (spaces, tabs) separate words; double quotes group blanks into a word and
+ * are removed ("a b" is one word, "" an empty one; no escapes). Returns the
+ * number of words, or -1 with a message in err (an unterminated quote, too
+ * many words).
+ */
+int cmdline_split(char *line, char **words, int max, char *err, size_t errlen);
+
+void cmdline_free(struct cmdline *c);
+
+#endif /* HV_CMDLINE_H */
