@@ -61,3 +61,9 @@ bench-io: all $(BUILD)/bench/blkbench
 .PHONY: bench-boot
 bench-boot: all $(BENCH_TOOLS) $(BUILD)/bench/cpuloop.img
 	bench/boot.sh $(BUILD)
+
+# make bench-pv: event channels and the shared-memory channel between two domains, against two
+# native processes over a pipe and an eventfd (bench/pv.sh; RUNS=n rounds).
+.PHONY: bench-pv
+bench-pv: all $(BUILD)/bench/ipc_native
+	bench/pv.sh $(BUILD)

@@ -13,14 +13,19 @@ UNIT_SUBJECTS_test_elf := hv-iface/hv/elf.c
 UNIT_SUBJECTS_test_paging := hv-iface/hv/paging.c
 UNIT_SUBJECTS_test_symbols := hv-iface/hv/symbols.c
 UNIT_SUBJECTS_test_options := hv-iface/hv/options.c
-UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
-UNIT_SUBJECTS_test_virtq_dev := hv-iface/hv/virtq_dev.c
-UNIT_SUBJECTS_test_virtq := libos/virtio/virtq.c
 UNIT_SUBJECTS_test_cmdline := hv-iface/hv/cmdline.c hv-iface/hv/options.c
 UNIT_SUBJECTS_test_evtchn_ports := hv-iface/hv/evtchn_ports.c
 UNIT_SUBJECTS_test_grant_entry := hv-iface/hv/grant_entry.c
 UNIT_SUBJECTS_test_store := hv-iface/hv/store.c
+UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
+UNIT_SUBJECTS_test_virtq_dev := hv-iface/hv/virtq_dev.c
 UNIT_SUBJECTS_test_vswitch := hv-iface/hv/vswitch.c
+UNIT_SUBJECTS_test_virtq := libos/virtio/virtq.c
+UNIT_SUBJECTS_test_vchan_ring := libos/pv/vchan_ring.c
+$(BUILD)/tests/unit/test_vchan_ring: TEST_CFLAGS += -Ilibos/pv
+# libos's side of a grant entry raced against hv's own pinning code.
+UNIT_SUBJECTS_test_gnttab_entry := libos/pv/gnttab_entry.c hv-iface/hv/grant_entry.c
+$(BUILD)/tests/unit/test_gnttab_entry: TEST_CFLAGS += -Ilibos/pv -pthread
 UNIT_SUBJECTS_test_kvstore := apps/kvstore/resp.c apps/kvstore/reply.c apps/kvstore/glob.c \
 	apps/kvstore/crc32.c apps/kvstore/aof_record.c apps/kvstore/db.c apps/kvstore/command.c \
 	apps/kvstore/cmd_strings.c apps/kvstore/cmd_keys.c apps/kvstore/cmd_server.c
@@ -46,6 +51,9 @@ INTEGRATION_IMAGES := $(patsubst tests/integration/guest/%.c,$(BUILD)/tests/inte
 $(BUILD)/tests/integration/%.img: $(BUILD)/guest/tests/integration/guest/%.c.o $(LIBOS_A) $(LWIP_A) \
 		libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
+
+# The hostile vchan peer speaks the channel's wire format by hand: it needs libos's layout header.
+$(BUILD)/guest/tests/integration/guest/vchan_hostile.c.o: GUEST_CFLAGS += -Ilibos/pv
 
 # A host tool that writes malformed variants of an image for the loader tests.
 $(BUILD)/tests/elfmut: tests/integration/elfmut.c

@@ -69,6 +69,9 @@ int wait_queue_wait(struct wait_queue *wq, uint64_t deadline_ns);
 int wait_queue_wake_one(struct wait_queue *wq);
 void wait_queue_wake_all(struct wait_queue *wq);
 
+/* This domain's id: 1, 2 ... on hv, in the order hv was given them; 0 where there are none. */
+uint16_t libos_domid(void);
+
 /* Write len bytes to the console, unbuffered. */
 void console_write(const char *buf, size_t len);
 

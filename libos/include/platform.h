@@ -34,6 +34,13 @@ struct platform {
 	 * just sent); 0 where blocking is cheap.
 	 */
 	uint64_t idle_poll_ns;
+	/*
+	 * Paravirtual operations (libos/pv/): make hypercall HV_CALL_EVTCHN_OP,
+	 * HV_CALL_GNTTAB_OP or HV_CALL_STORE with its argument block (hv_abi.h),
+	 * whose own fields carry the result. NULL where the platform has none
+	 * (QEMU): libos's calls then return -ENOSYS.
+	 */
+	void (*pv_call)(unsigned call, void *arg);
 	/* End the guest with status. */
 	void (*exit)(int status) __attribute__((noreturn));
 };
@@ -72,6 +79,16 @@ struct boot {
 	struct hv_shared_info *shared_info;
 	struct boot_device devices[BOOT_MAX_DEVICES];
 	unsigned nr_devices;
+	/*
+	 * Domains (hv): this domain's id, its event-channel send ring and the
+	 * ring's doorbell, and the range its grant maps land in. All zero where
+	 * the platform has no domains.
+	 */
+	uint16_t domid;
+	struct hv_send_ring *send_ring;
+	volatile uint32_t *send_doorbell;
+	uint64_t grant_window;
+	uint64_t grant_window_size;
 };
 
 /* The platform libos runs on, set once by libos_start(). */

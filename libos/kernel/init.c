@@ -11,6 +11,12 @@
 const struct platform *platform;
 int libos_argc;
 char **libos_argv;
+static uint16_t domid; /* this domain's, on platforms with domains */
+
+uint16_t libos_domid(void)
+{
+	return domid;
+}
 
 extern int main(int argc, char **argv);
 extern void __libc_init_array(void);
@@ -50,7 +56,9 @@ _Noreturn void libos_start(const struct boot *boot)
 	memory_init(boot);
 	sched_init();
 	fd_init();
-	evtchn_init(boot->shared_info);
+	evtchn_init(boot);
+	gnttab_init(boot);
+	domid = boot->domid;
 	virtio_init(boot);
 	fs_init();
 	__libc_init_array();

@@ -16,12 +16,15 @@ void memory_init(const struct boot *boot);
 void sched_init(void);
 void fd_init(void);   /* the console on descriptors 0, 1 and 2 */
 void fs_init(void);   /* mounts the image's own archive at "/", if it has one */
-void evtchn_init(struct hv_shared_info *shared_info);
+void evtchn_init(const struct boot *boot);
+void gnttab_init(const struct boot *boot);
 
 /* Run the handlers of pending event-channel ports; the scheduler calls it. */
 void evtchn_dispatch(void);
 /* Is an event waiting for the next dispatch? A read of the shared-info page. */
 int evtchn_upcall_pending(void);
+/* Wait until hv has taken every event libos put in the send ring (before the domain ends). */
+void evtchn_flush_sends(void);
 
 /* The appliance's arguments, for the layers that take options from them (the network). */
 extern int libos_argc;

@@ -127,6 +127,8 @@ int kill(int pid, int sig)
 
 _Noreturn void _exit(int status)
 {
+	/* Events sent just before the end reach their peers, as they would by hypercall. */
+	evtchn_flush_sends();
 	platform->exit(status);
 }
 

@@ -41,6 +41,12 @@ static void hv_block(uint64_t deadline_ns)
 	hypercall(HV_CALL_BLOCK, &b);
 }
 
+/* Event channels, grants and the store: the block carries the call's result back. */
+static void hv_pv_call(unsigned call, void *arg)
+{
+	hypercall((enum hv_call)call, arg);
+}
+
 static _Noreturn void hv_exit(int status)
 {
 	struct hv_exit e = { .status = status };
@@ -56,6 +62,7 @@ static const struct platform hv_platform = {
 	.block = hv_block,
 	/* A block is an exit to hv's user space (15-25 us here); a reply is often sooner. */
 	.idle_poll_ns = HV_IDLE_POLL_NS,
+	.pv_call = hv_pv_call,
 	.exit = hv_exit,
 };
 
@@ -104,5 +111,10 @@ _Noreturn void hv_start(const struct hv_boot_info *bi)
 	boot.args = (const char *)(uintptr_t)bi->args;
 	boot.argc = bi->argc;
 	boot.args_size = bi->args_size;
+	boot.domid = (uint16_t)bi->domid;
+	boot.send_ring = (struct hv_send_ring *)(uintptr_t)bi->send_ring;
+	boot.send_doorbell = (volatile uint32_t *)(uintptr_t)bi->send_doorbell;
+	boot.grant_window = bi->grant_window;
+	boot.grant_window_size = bi->grant_window_size;
 	libos_start(&boot);
 }

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The store: a small tree of text values that hv keeps for all its domains,
+ * where they meet (Xen's xenstore in spirit). Keys are paths of at most
+ * HV_STORE_KEY_MAX bytes, values at most HV_STORE_VALUE_MAX. Anyone reads;
+ * a domain writes and removes only under its own "/local/domain/<id>/".
+ * Each call is one exit to hv: for setting up, not for data.
+ *
+ * Keys are '/'-separated non-empty parts of [A-Za-z0-9_.:@-]; removing a
+ * key removes the keys below it.
+ *
+ * 0 (or a length) or a negative errno: -ENOENT no such key, -EPERM outside
+ * this domain's part, -E2BIG a value too long, -ENAMETOOLONG a key too
+ * long, -EINVAL a malformed key, -ENOSPC this domain's quota of keys is
+ * used up, -ENOSYS where the platform has no store.
+ */
+#ifndef LIBOS_STORE_H
+#define LIBOS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv_abi.h"
+
+/* Read key's value into buf as a string; its length, or -ERANGE if it needs more than size. */
+int store_read(const char *key, char *buf, size_t size);
+/* Set key to the string value. */
+int store_write(const char *key, const char *value);
+int store_remove(const char *key);
+
+/*
+ * store_read(), retried while the key does not exist (every
+ * STORE_POLL_NS, sleeping, so other threads run) until deadline_ns on
+ * the monotonic clock: then -ETIMEDOUT.
+ */
+#define STORE_POLL_NS 1000000
+int store_wait(const char *key, char *buf, size_t size, uint64_t deadline_ns);
+
+/* "/local/domain/<dom>/<rel>" into buf; its length, or -ENAMETOOLONG. */
+int store_domain_path(char *buf, size_t size, domid_t dom, const char *rel);
+
+#endif /* LIBOS_STORE_H */
