@@ -61,6 +61,7 @@ $(BUILD)/tests/elfmut: tests/integration/elfmut.c
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $<
 
 .PHONY: test test-build
-test-build: all $(UNIT_TESTS) $(GUEST_TESTS) $(INTEGRATION_IMAGES) $(BUILD)/tests/elfmut
+test-build: all $(UNIT_TESTS) $(GUEST_TESTS) $(INTEGRATION_IMAGES) $(BUILD)/tests/elfmut \
+	$(BUILD)/bench/tcpstream.img
 test: test-build
 	tests/run.sh $(BUILD)
