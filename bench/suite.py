@@ -233,6 +233,39 @@ def bench_io():
                        ("redis-server native", [red[base][i]], "bench/net.sh: redis-benchmark"))
 
 
+# --- event channels and the shared-memory channel, through bench-pv ---------------------
+def bench_pv():
+    log("== event channels and channels between two domains (bench/pv.sh)")
+    env = dict(os.environ, RUNS="1" if QUICK else "5", RTTS="5000" if QUICK else "20000")
+    out = sh(["bench/pv.sh", B], env=env)
+    num = r"([\d.]+)"
+    for how, m in [("ring", re.search(rf"sends through the ring\s+{num} us\s+{num} us\s+{num} us\s+{num}", out)),
+                   ("hypercall", re.search(rf"sends by EVTCHNOP_send\s+{num} us\s+.*?{num}\s*$", out, re.M))]:
+        if not m:
+            skip("pv", f"event-channel round trip ({how})", "no figure in bench/pv.sh's output")
+            continue
+        if how == "ring":
+            rtt, pipe, efd, exits = map(float, m.groups())
+            record("pv", "event-channel round trip, ring sends, vs a pipe", "us", "lower",
+                   ("two domains on hv", [rtt], "bench/pv.sh: pingpong mode=evtchn"),
+                   ("two processes, pipe", [pipe], "bench/ipc_native"), exits=exits)
+            record("pv", "event-channel round trip, ring sends, vs an eventfd", "us", "lower",
+                   ("two domains on hv", [rtt], "bench/pv.sh: pingpong mode=evtchn"),
+                   ("two processes, eventfd", [efd], "bench/ipc_native"), exits=exits)
+            REPORT["_pipe_rtt"] = pipe
+        else:
+            rtt, exits = map(float, m.groups())
+            record("pv", "event-channel round trip, hypercall sends, vs a pipe", "us", "lower",
+                   ("two domains on hv", [rtt], "bench/pv.sh: pingpong mode=evtchn send=hypercall"),
+                   ("two processes, pipe", [REPORT.get("_pipe_rtt", rtt)], "bench/ipc_native"), exits=exits)
+    for size, mb, pipe, events, exits in rows(out, rf"^(\d+)-byte messages \([^)]*\)\s+{num} MB/s\s+{num} MB/s\s+{num}\s+{num}"):
+        record("pv", f"channel throughput, {size}-byte messages, vs a pipe", "MB/s", "higher",
+               ("vchan between two domains", [float(mb)], "bench/pv.sh: pingpong mode=stream"),
+               ("two processes, pipe", [float(pipe)], "bench/ipc_native"), exits=float(exits),
+               note=f"{float(events):.5f} events per message")
+    REPORT.pop("_pipe_rtt", None)
+
+
 # --- sizes, memory, density -------------------------------------------------------------
 def rss_of_run(cmd):
     """Peak resident memory (KiB) of a command run to its end (through a small C parent)."""
@@ -353,10 +386,44 @@ def bench_density():
         if not ok:
             skip("density", f"{n} idle VMs", "not every VM came up")
             continue
+        REPORT.setdefault("_procs_ms", {})[n] = t_vm
         record("density", f"start {n} idle VMs (until each is running main)", "ms", "lower",
                (f"{n} hv processes", [t_vm], f"{n} x hv --mem=8M sleeper.img"),
                (f"{n} native processes (sh, then sleep)", [t_native], "sh -c 'echo up; exec sleep 60'"),
                note=f"resident memory of the {n} hv processes: {rss / 1024:.1f} MiB ({rss / n / 1024:.2f} MiB each)")
+
+
+def bench_density_one_hv():
+    log("== density: idle VMs, all in one hv process")
+    counts = [1, 10, 50] if QUICK else [1, 10, 100, 1000]
+    img = f"{B}/tests/integration/sleeper.img"
+    for n in counts:
+        conf = os.path.join(TMP, f"idle-{n}.conf")
+        with open(conf, "w") as f:
+            f.write("# one idle domain a line\n" + f"--mem=8M {img}\n" * n)
+        t0 = time.monotonic()
+        p = subprocess.Popen([HV, f"--config={conf}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        up = 0
+        while up < n:
+            line = p.stdout.readline()
+            if not line:
+                break
+            up += line.startswith(b"sleeper")
+        t = (time.monotonic() - t0) * 1000
+        rss = vmrss(p.pid) if up == n else 0
+        p.terminate()
+        p.wait()
+        if up != n:
+            skip("density", f"{n} idle domains in one hv", f"only {up} came up")
+            continue
+        procs = REPORT.get("_procs_ms", {}).get(n)
+        if procs is None:
+            skip("density", f"{n} idle domains in one hv", "no figure for n hv processes to compare")
+            continue
+        record("density", f"start {n} idle domains in one hv, vs {n} hv processes", "ms", "lower",
+               (f"one hv, {n} domains", [t], f"hv --config=FILE ({n} lines: --mem=8M sleeper.img)"),
+               (f"{n} hv processes", [procs], f"{n} x hv --mem=8M sleeper.img"),
+               note=f"resident memory of the one hv: {rss / 1024:.1f} MiB ({rss / n / 1024:.2f} MiB a domain)")
 
 
 # --- report -----------------------------------------------------------------------------
@@ -484,11 +551,13 @@ def main():
     REPORT["quick"] = QUICK
     REPORT["machine"] = machine()
     REPORT["versions"] = versions()
-    for fn in (bench_boot, bench_calls, bench_work, bench_memory, bench_density, bench_io):
+    for fn in (bench_boot, bench_calls, bench_work, bench_memory, bench_density, bench_density_one_hv,
+               bench_pv, bench_io):
         try:
             fn()
         except (RuntimeError, OSError) as e:
             skip(fn.__name__[6:], fn.__name__, str(e)[:300])
+    REPORT.pop("_procs_ms", None)
     REPORT["seconds"] = round(time.monotonic() - t0, 1)
     write_report()
     shutil.rmtree(TMP, ignore_errors=True)

@@ -46,7 +46,7 @@ $(BUILD)/bench/%.img: $(BUILD)/guest/bench/guest/%.c.o $(LIBOS_A) $(LWIP_A) libo
 
 # make bench [QUICK=1]: the whole suite, report in build/bench/report.md (bench/suite.py).
 .PHONY: bench
-bench: all $(BENCH_TOOLS) $(BUILD)/bench/kvm_floor3 $(BUILD)/bench/blkbench $(BUILD)/bench/work $(BUILD)/bench/tcpstream \
+bench: all $(BENCH_TOOLS) $(BUILD)/bench/kvm_floor3 $(BUILD)/bench/blkbench $(BUILD)/bench/work $(BUILD)/bench/tcpstream $(BUILD)/bench/ipc_native \
 		$(BENCH_IMAGES) $(BUILD)/tests/integration/sleeper.img
 	QUICK=$(QUICK) python3 bench/suite.py $(BUILD)
 
