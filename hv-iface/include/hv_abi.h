@@ -194,7 +194,7 @@ struct hv_boot_info {
  */
 typedef uint16_t domid_t;
 #define HV_DOMID_SELF 0x7ff0u
-#define HV_MAX_DOMAINS 64
+#define HV_MAX_DOMAINS 1024
 
 /*
  * Event channels: Xen's operations (EVTCHNOP_*, same numbers and meaning)

@@ -16,7 +16,7 @@ static char err[512];
 /* Parse a NULL-terminated list of words after "hv". */
 static int parse(const char *const *words)
 {
-	static char *argv[256];
+	static char *argv[2 * (HV_MAX_DOMAINS + 1) + 8];
 	int argc = 0;
 
 	cmdline_free(&c);
@@ -133,7 +133,9 @@ static void test_refusals(void)
 		doms[2 * i] = "a.img";
 		doms[2 * i + 1] = i < HV_MAX_DOMAINS ? "::" : NULL;
 	}
-	refused(parse(doms), HV_EXIT_USAGE, "too many domains: hv runs at most 64");
+	char too_many[64];
+	snprintf(too_many, sizeof(too_many), "too many domains: hv runs at most %d", HV_MAX_DOMAINS);
+	refused(parse(doms), HV_EXIT_USAGE, too_many);
 	doms[2 * HV_MAX_DOMAINS - 1] = NULL;
 	CHECK_EQ(parse(doms), 0);
 	CHECK_EQ(c.nr_dom, HV_MAX_DOMAINS);
