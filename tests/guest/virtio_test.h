@@ -22,34 +22,14 @@
 #include "libos.h"
 #include "virtio.h"
 
-/*
- * hv leaves the boot info where it put it (hv.h's HV_L_BOOT_INFO), mapped
- * read-only; libos keeps its copy of the device list to itself, so the
- * tests read hv's. The magic check makes a move of it a clear failure.
- */
-#define TEST_BOOT_INFO 0xfb000u
+#include "hv_test.h"
+
+/* libos keeps its copy of the device list to itself, so the tests read hv's boot info. */
+#define TEST_BOOT_INFO HV_TEST_BOOT_INFO
+#define test_boot_info hv_test_boot_info
+#define test_block hv_test_block
 
 #define TEST_QSIZE 8
-
-/* A failed check: say which and where, end the test. */
-#define EXPECT(cond)                                                                       \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			printf("FAILURE: %s:%d: %s\n", __FILE__, __LINE__, #cond);         \
-			exit(1);                                                           \
-		}                                                                          \
-	} while (0)
-
-static inline const struct hv_boot_info *test_boot_info(void)
-{
-	const struct hv_boot_info *bi = (const void *)(uintptr_t)TEST_BOOT_INFO;
-
-	if (bi->magic != HV_BOOT_MAGIC || bi->abi_version != HV_ABI_VERSION) {
-		printf("FAILURE: no hv boot info at 0x%x\n", TEST_BOOT_INFO);
-		exit(1);
-	}
-	return bi;
-}
 
 static inline struct hv_shared_info *test_shared_info(void)
 {
@@ -87,20 +67,6 @@ static inline uint64_t device_features(const struct hv_device *d)
 	f = (uint64_t)mmio_rd(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 	mmio_wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	return f | mmio_rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
-}
-
-/* The block hypercall, raw: the test sees exactly what hv answers. */
-static inline int64_t test_block(uint64_t deadline_ns)
-{
-	static struct hv_block b;
-
-	b.deadline_ns = deadline_ns;
-	b.ret = -1;
-	__asm__ volatile("outl %0, %w1"
-			 :
-			 : "a"((uint32_t)(uintptr_t)&b), "Nd"((uint16_t)HV_PORT(HV_CALL_BLOCK))
-			 : "memory");
-	return b.ret;
 }
 
 /* A split queue the test writes as a driver would, in one page. */

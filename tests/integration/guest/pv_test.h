@@ -19,39 +19,12 @@
 #include "hv_abi.h"
 #include "libos.h"
 
-/* hv.h's HV_L_BOOT_INFO: where hv leaves the boot info, read-only. */
-#define PV_BOOT_INFO 0xfb000u
+#include "../../guest/hv_test.h"
 
-/* A failed check: say which and where, end the test with status 1. */
-#define EXPECT(cond)                                                                       \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			printf("FAILURE: %s:%d: %s\n", __FILE__, __LINE__, #cond);         \
-			exit(1);                                                           \
-		}                                                                          \
-	} while (0)
-
-/* A check of a call's result, showing it. */
-#define EXPECT_EQ(got, want)                                                               \
-	do {                                                                               \
-		long long g_ = (long long)(got), w_ = (long long)(want);                   \
-		if (g_ != w_) {                                                            \
-			printf("FAILURE: %s:%d: %s is %lld, expected %s (%lld)\n", __FILE__,  \
-			       __LINE__, #got, g_, #want, w_);                             \
-			exit(1);                                                           \
-		}                                                                          \
-	} while (0)
-
-static inline const struct hv_boot_info *pv_boot_info(void)
-{
-	const struct hv_boot_info *bi = (const void *)(uintptr_t)PV_BOOT_INFO;
-
-	if (bi->magic != HV_BOOT_MAGIC || bi->abi_version != HV_ABI_VERSION) {
-		printf("FAILURE: no hv boot info at 0x%x\n", PV_BOOT_INFO);
-		exit(1);
-	}
-	return bi;
-}
+#define PV_BOOT_INFO HV_TEST_BOOT_INFO
+#define pv_boot_info hv_test_boot_info
+#define pv_hypercall hv_test_hypercall
+#define pv_block hv_test_block
 
 static inline domid_t pv_domid(void)
 {
@@ -61,25 +34,6 @@ static inline domid_t pv_domid(void)
 static inline struct hv_shared_info *pv_shared(void)
 {
 	return (struct hv_shared_info *)(uintptr_t)pv_boot_info()->shared_info;
-}
-
-static inline void pv_hypercall(enum hv_call call, void *arg)
-{
-	__asm__ volatile("outl %0, %w1"
-			 :
-			 : "a"((uint32_t)(uintptr_t)arg), "Nd"((uint16_t)HV_PORT(call))
-			 : "memory");
-}
-
-/* The block hypercall: HV_BLOCK_EVENT or HV_BLOCK_DEADLINE. */
-static inline int64_t pv_block(uint64_t deadline_ns)
-{
-	static struct hv_block b;
-
-	b.deadline_ns = deadline_ns;
-	b.ret = -1;
-	pv_hypercall(HV_CALL_BLOCK, &b);
-	return b.ret;
 }
 
 /* Sleep in hv for ns, whatever events come meanwhile (they stay pending). */
