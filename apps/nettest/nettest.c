@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "libos.h"
+#include "frames.h"
 #include "netdev.h"
 
 #define ETH_P_IP 0x0800
@@ -21,43 +22,6 @@
 #define IPPROTO_ICMP 1
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* The Internet checksum (RFC 1071) of len bytes. */
-static uint16_t inet_checksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += be16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static int parse_ip(const char *s, uint8_t ip[4])
-{
-	unsigned a, b, c, d;
-	char extra;
-
-	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) != 4 || a > 255 || b > 255 ||
-	    c > 255 || d > 255)
-		return -1;
-	ip[0] = (uint8_t)a, ip[1] = (uint8_t)b, ip[2] = (uint8_t)c, ip[3] = (uint8_t)d;
-	return 0;
-}
 
 struct counters {
 	unsigned long frames, arp_replies, echo_replies, ignored;

@@ -13,6 +13,7 @@
 
 #include "libos.h"
 #include "netdev.h"
+#include "../../../apps/nettest/frames.h"
 
 #define ETH_P_IP 0x0800
 #define ETH_P_ARP 0x0806
@@ -23,42 +24,6 @@
 static struct netdev *dev;
 static uint8_t mac[6], peer_mac[6], ip[4], peer_ip[4];
 
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* The Internet checksum (RFC 1071). */
-static uint16_t inet_checksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += be16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static int parse_ip(const char *s, uint8_t out[4])
-{
-	unsigned a, b, c, d;
-	char extra;
-
-	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) != 4 || a > 255 || b > 255 ||
-	    c > 255 || d > 255)
-		return -1;
-	out[0] = (uint8_t)a, out[1] = (uint8_t)b, out[2] = (uint8_t)c, out[3] = (uint8_t)d;
-	return 0;
-}
 
 static void send_frame(const uint8_t *f, size_t len)
 {
