@@ -156,6 +156,7 @@ static const struct virtio_backend blk_backend = {
 	.virtio_id = VIRTIO_ID_BLOCK,
 	.nr_queues = 1,
 	.serve_chain = blk_serve_chain,
+	.drain_queues = 1u << 0,
 	.stats = blk_stats,
 	.destroy = blk_destroy,
 };

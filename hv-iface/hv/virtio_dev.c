@@ -263,6 +263,23 @@ void virtio_devs_stop(struct hv_vm *vm)
 			pthread_join(d->thread, NULL);
 		d->thread_running = false;
 	}
+	/*
+	 * A guest that exited on its own may have kicked a queue its device thread had not
+	 * looked at yet (a last packet, a last write): do that work now, on this thread, with
+	 * every device thread gone. Not after a fault: that guest's rings are not to be trusted
+	 * with more than they were already.
+	 */
+	if (!vm->exited)
+		return;
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct virtio_dev *d = vm->devices[i];
+
+		__atomic_store_n(&d->stopping, false, __ATOMIC_RELAXED);
+		for (unsigned q = 0; q < d->be->nr_queues; q++)
+			if (d->be->drain_queues & (1u << q))
+				virtio_serve_queue(d, q);
+		__atomic_store_n(&d->stopping, true, __ATOMIC_RELAXED);
+	}
 }
 
 void virtio_devs_destroy(struct hv_vm *vm)

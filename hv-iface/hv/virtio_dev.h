@@ -27,6 +27,11 @@ struct virtio_backend {
 	unsigned nr_queues;
 	const char *chains; /* what the stats call a served chain: "requests", "packets" */
 	/*
+	 * The queues on which the driver hands the device work (blk: 0; net: TX),
+	 * one bit each: what a guest queued just before it exited is still done.
+	 */
+	unsigned drain_queues;
+	/*
 	 * I/O thread, lock held: serve one chain taken from queue q. Returns the
 	 * bytes written into it (the used length), or -EPROTO when the chain is
 	 * malformed and the device has been broken with virtio_dev_break().

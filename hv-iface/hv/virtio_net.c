@@ -159,6 +159,7 @@ static const struct virtio_backend net_backend = {
 	.virtio_id = VIRTIO_ID_NET,
 	.nr_queues = 2,
 	.serve_chain = net_tx_chain, /* TX only: RX is driven by the tap */
+	.drain_queues = 1u << VIRTIO_NET_Q_TX,
 	.kick = net_kick,
 	.host_ready = net_rx,
 	.stats = net_stats,

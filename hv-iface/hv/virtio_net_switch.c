@@ -175,6 +175,7 @@ static const struct virtio_backend switch_nic_backend = {
 	.virtio_id = VIRTIO_ID_NET,
 	.nr_queues = 2,
 	.serve_chain = nic_tx_chain, /* TX only: RX is filled by the senders */
+	.drain_queues = 1u << VIRTIO_NET_Q_TX,
 	.kick = nic_kick,
 	.stats = nic_stats,
 	.destroy = nic_destroy,
