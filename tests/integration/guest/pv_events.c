@@ -24,34 +24,6 @@
 static domid_t me, peer;
 static uint32_t port; /* our end */
 
-static const char *key(domid_t dom, const char *rel)
-{
-	static char buf[4][64];
-	static unsigned next;
-
-	next = (next + 1) % 4;
-	return dom_key(buf[next], sizeof(buf[next]), dom, rel);
-}
-
-/* Phases through the store: "/local/domain/<me>/phase" = n. */
-static void phase_set(long n)
-{
-	store_put_number(key(me, "phase"), n);
-}
-
-static void phase_wait(long n)
-{
-	uint64_t deadline = clock_monotonic_ns() + 10000000000ull;
-	char buf[32];
-
-	for (;;) {
-		if (store_get(key(peer, "phase"), buf, sizeof(buf)) == 0 && strtol(buf, NULL, 0) >= n)
-			return;
-		EXPECT(clock_monotonic_ns() < deadline);
-		pv_sleep(200000);
-	}
-}
-
 static double us(uint64_t ns, unsigned n)
 {
 	return (double)ns / 1e3 / n;
@@ -147,41 +119,41 @@ static void serve(void)
 	EXPECT_EQ(ev_status(HV_DOMID_SELF, port, &st), 0);
 	EXPECT_EQ(st.status, HV_EVTCHNSTAT_UNBOUND);
 	EXPECT_EQ(st.remote_dom, peer);
-	store_put_number(key(me, "port"), p);
+	store_put_number(pv_key(me, "port"), p);
 
 	/* The peer binds and sends by hypercall; we answer the same way. */
 	EXPECT(wait_event(port, 5000));
 	EXPECT_EQ(ev_status(HV_DOMID_SELF, port, &st), 0);
 	EXPECT_EQ(st.status, HV_EVTCHNSTAT_INTERDOMAIN);
 	EXPECT_EQ(st.remote_dom, peer);
-	EXPECT_EQ(st.remote_port, store_wait_number(key(peer, "port")));
+	EXPECT_EQ(st.remote_port, store_wait_number(pv_key(peer, "port")));
 	EXPECT_EQ(ev_send(port), 0);
 	printf("event from dom%u by EVTCHNOP_SEND, answered\n", peer);
 
 	/* Events coalesce: each step waits for the peer to have taken the last one. */
-	phase_wait(1);
+	pv_phase_wait(peer, 1);
 	ring_rt = ping(1, 1);
 	call_rt = ping(0, 1);
 	printf("round trip, both spinning: ring %.1f us, hypercall %.1f us\n", ring_rt, call_rt);
 	ring_rt = ping(1, 0);
 	call_rt = ping(0, 0);
 	printf("round trip, both blocking: ring %.1f us, hypercall %.1f us\n", ring_rt, call_rt);
-	phase_set(1);
+	pv_phase_set(me, 1);
 	burst();
-	phase_set(2);
+	pv_phase_set(me, 2);
 
 	/* The peer blocks with no deadline; we let it sleep 20 ms, then wake it by the ring. */
-	phase_wait(3);
+	pv_phase_wait(peer, 3);
 	pv_sleep(20000000);
 	ring_send(port);
 	/* The peer masks its port; a send sets it pending without an upcall until it unmasks. */
-	phase_wait(4);
+	pv_phase_wait(peer, 4);
 	EXPECT_EQ(ev_send(port), 0);
-	phase_set(5);
+	pv_phase_set(me, 5);
 
 	timer_virq();
 	/* Last word by hypercall (the ring is asynchronous), then close: the peer's end is unbound. */
-	phase_wait(6);
+	pv_phase_wait(peer, 6);
 	EXPECT_EQ(ev_send(port), 0);
 	EXPECT_EQ(ev_close(port), 0);
 	EXPECT_EQ(ev_status(HV_DOMID_SELF, port, &st), 0);
@@ -195,7 +167,7 @@ static void connect(void)
 {
 	struct hv_shared_info *si = pv_shared();
 	struct hv_evtchn_op st;
-	uint32_t rport = (uint32_t)store_wait_number(key(peer, "port"));
+	uint32_t rport = (uint32_t)store_wait_number(pv_key(peer, "port"));
 	uint64_t t0;
 	int p = ev_bind_interdomain(peer, rport);
 
@@ -203,7 +175,7 @@ static void connect(void)
 	port = (uint32_t)p;
 	/* As Xen: a freshly bound port comes pending (an event may have been lost before). */
 	EXPECT(take_event(port));
-	store_put_number(key(me, "port"), p);
+	store_put_number(pv_key(me, "port"), p);
 	EXPECT_EQ(ev_status(HV_DOMID_SELF, port, &st), 0);
 	EXPECT_EQ(st.status, HV_EVTCHNSTAT_INTERDOMAIN);
 	EXPECT_EQ(st.remote_dom, peer);
@@ -213,18 +185,18 @@ static void connect(void)
 	EXPECT_EQ(ev_send(port), 0);
 	EXPECT(wait_event(port, 5000));
 	printf("event from dom%u by EVTCHNOP_SEND\n", peer);
-	phase_set(1);
+	pv_phase_set(me, 1);
 
 	pong(1, 1);
 	pong(0, 1);
 	pong(1, 0);
 	pong(0, 0);
-	phase_wait(2);
+	pv_phase_wait(peer, 2);
 	take_event(port);
 
 	/* Blocked with no deadline: only the peer's event can end it. */
 	clear_upcall();
-	phase_set(3);
+	pv_phase_set(me, 3);
 	t0 = clock_monotonic_ns();
 	while (!take_event(port)) {
 		EXPECT_EQ(pv_block(HV_DEADLINE_NONE), HV_BLOCK_EVENT);
@@ -237,8 +209,8 @@ static void connect(void)
 	/* Masked: pending, no upcall; UNMASK raises the upcall (Xen's rule). */
 	__atomic_fetch_or(&si->evtchn_mask[port / 64], 1ull << (port % 64), __ATOMIC_SEQ_CST);
 	clear_upcall();
-	phase_set(4);
-	phase_wait(5);
+	pv_phase_set(me, 4);
+	pv_phase_wait(peer, 5);
 	EXPECT(port_pending(port));
 	EXPECT_EQ(__atomic_load_n(&si->vcpu_info[0].evtchn_upcall_pending, __ATOMIC_SEQ_CST), 0);
 	EXPECT_EQ(ev_unmask(port), 0);
@@ -249,7 +221,7 @@ static void connect(void)
 	printf("masked port: pending without an upcall until UNMASK\n");
 
 	timer_virq();
-	phase_set(6);
+	pv_phase_set(me, 6);
 	EXPECT(wait_event(port, 5000));
 	/* The peer closed its end: ours is unbound, offered to the peer again (Xen's rule). */
 	for (t0 = clock_monotonic_ns();; pv_sleep(1000000)) {
@@ -273,7 +245,7 @@ __attribute__((noinline)) static void write_through(volatile int *p)
 /* Bind to PEER's port, say so, then fault: the peer must see its end unbound and carry on. */
 static void crash(void)
 {
-	uint32_t rport = (uint32_t)store_wait_number(key(peer, "port"));
+	uint32_t rport = (uint32_t)store_wait_number(pv_key(peer, "port"));
 	int p = ev_bind_interdomain(peer, rport);
 
 	EXPECT(p > 0);
@@ -286,7 +258,7 @@ static void crash(void)
 /* A send by the ring just before the exit: hv delivers what was in the ring. */
 static void ring_exit(void)
 {
-	uint32_t rport = (uint32_t)store_wait_number(key(peer, "port"));
+	uint32_t rport = (uint32_t)store_wait_number(pv_key(peer, "port"));
 	int p = ev_bind_interdomain(peer, rport);
 
 	EXPECT(p > 0);
@@ -301,7 +273,7 @@ static void survive(void)
 
 	EXPECT(p > 0);
 	port = (uint32_t)p;
-	store_put_number(key(me, "port"), p);
+	store_put_number(pv_key(me, "port"), p);
 	EXPECT(wait_event(port, 5000));
 	for (t0 = clock_monotonic_ns();; pv_sleep(1000000)) {
 		EXPECT_EQ(ev_status(HV_DOMID_SELF, port, &st), 0);

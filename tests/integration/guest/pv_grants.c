@@ -34,31 +34,6 @@ static struct hv_grant_entry table[512] __attribute__((aligned(4096)));
 static uint8_t pages[8][4096] __attribute__((aligned(4096)));
 static uint32_t handles[WINDOW_PAGES + 1];
 
-static const char *key(domid_t dom, const char *rel)
-{
-	static char buf[4][64];
-	static unsigned next;
-
-	next = (next + 1) % 4;
-	return dom_key(buf[next], sizeof(buf[next]), dom, rel);
-}
-
-static void phase_set(long n)
-{
-	store_put_number(key(me, "phase"), n);
-}
-
-static void phase_wait(long n)
-{
-	uint64_t deadline = clock_monotonic_ns() + 20000000000ull;
-	char buf[32];
-
-	while (store_get(key(peer, "phase"), buf, sizeof(buf)) != 0 || strtol(buf, NULL, 0) < n) {
-		EXPECT(clock_monotonic_ns() < deadline);
-		pv_sleep(200000);
-	}
-}
-
 static uint16_t flags(uint32_t ref)
 {
 	return __atomic_load_n(&table[ref].flags, __ATOMIC_ACQUIRE);
@@ -105,7 +80,7 @@ static void race_granter(void)
 	char buf[8];
 
 	/* Until the grantee is done: granted for 0-400 us, then not granted for 100 us. */
-	for (int i = 0; store_get(key(peer, "race-done"), buf, sizeof(buf)) != 0; i++) {
+	for (int i = 0; store_get(pv_key(peer, "race-done"), buf, sizeof(buf)) != 0; i++) {
 		memcpy(pages[6], "race page", 10);
 		grant(&table[REF_RACE], peer, pages[6], 0);
 		spin_us(100 * (unsigned)(i % 5));
@@ -137,10 +112,10 @@ static void granter(void)
 	grant(&table[REF_COPY], peer, pages[3], 0);
 	grant(&table[REF_COPY_RO], peer, pages[4], 1);
 	grant(&table[REF_KEEP], peer, pages[5], 0);
-	phase_set(1);
+	pv_phase_set(me, 1);
 
 	/* The peer mapped ref 1 writable (twice) and ref 2 read-only, and wrote through the first. */
-	phase_wait(1);
+	pv_phase_wait(peer, 1);
 	EXPECT(strcmp((char *)pages[0], "written by the grantee") == 0);
 	EXPECT_EQ(flags(REF_RW), HV_GTF_PERMIT_ACCESS | HV_GTF_READING | HV_GTF_WRITING);
 	EXPECT_EQ(flags(REF_RO), HV_GTF_PERMIT_ACCESS | HV_GTF_READONLY | HV_GTF_READING);
@@ -148,21 +123,21 @@ static void granter(void)
 	EXPECT_EQ(end_access(&table[REF_RO]), -EBUSY);
 	strcpy((char *)pages[0] + 2048, "reply from the granter");
 	printf("granter: the grantee's write is in our page; ending access while mapped fails\n");
-	phase_set(2);
+	pv_phase_set(me, 2);
 
 	/* The peer copied and unmapped everything. */
-	phase_wait(2);
+	pv_phase_wait(peer, 2);
 	EXPECT(memcmp(pages[3] + 100, "copied!", 8) == 0);
 	EXPECT_EQ(flags(REF_RW), HV_GTF_PERMIT_ACCESS);
 	EXPECT_EQ(flags(REF_RO), HV_GTF_PERMIT_ACCESS | HV_GTF_READONLY);
 	EXPECT_EQ(end_access(&table[REF_RW]), 0);
 	EXPECT_EQ(end_access(&table[REF_RO]), 0);
 	printf("granter: unmapped: the in-use flags are clear and access ends\n");
-	phase_set(3);
+	pv_phase_set(me, 3);
 
 	race_granter();
-	phase_set(4);
-	phase_wait(4);
+	pv_phase_set(me, 4);
+	pv_phase_wait(peer, 4);
 	printf("SUCCESS\n");
 }
 
@@ -253,7 +228,7 @@ static void race_grantee(void)
 		mapped++;
 		EXPECT_EQ(gnt_unmap(h), HV_GNTST_OKAY);
 	}
-	store_put_number(key(me, "race-done"), 1);
+	store_put_number(pv_key(me, "race-done"), 1);
 	printf("race: %u maps won, %u refused (access ended)\n", mapped, refused);
 }
 
@@ -309,7 +284,7 @@ static void grantee(void)
 	uint32_t h_rw, h_rw2, h_ro;
 	const struct hv_boot_info *bi = pv_boot_info();
 
-	phase_wait(1);
+	pv_phase_wait(peer, 1);
 	map_refusals();
 	EXPECT_EQ(gnt_map(peer, REF_RW, 0, &rw, &h_rw), HV_GNTST_OKAY);
 	EXPECT((uintptr_t)rw >= bi->grant_window &&
@@ -322,9 +297,9 @@ static void grantee(void)
 	EXPECT(strcmp((const char *)rw2, "written by the grantee") == 0);
 	printf("grantee: mapped ref %d writable at %p (twice) and ref %d read-only\n", REF_RW,
 	       (void *)rw, REF_RO);
-	phase_set(1);
+	pv_phase_set(me, 1);
 
-	phase_wait(2);
+	pv_phase_wait(peer, 2);
 	EXPECT(strcmp((const char *)rw + 2048, "reply from the granter") == 0);
 	copies();
 	EXPECT_EQ(gnt_unmap(h_rw), HV_GNTST_OKAY);
@@ -332,15 +307,15 @@ static void grantee(void)
 	/* One map of the entry is left: it is still in use. */
 	EXPECT_EQ(gnt_unmap(h_rw2), HV_GNTST_OKAY);
 	EXPECT_EQ(gnt_unmap(h_ro), HV_GNTST_OKAY);
-	phase_set(2);
+	pv_phase_set(me, 2);
 
-	phase_wait(3);
+	pv_phase_wait(peer, 3);
 	EXPECT_EQ(gnt_map(peer, REF_RW, 0, &rw, &h_rw), HV_GNTST_GENERAL_ERROR);
 	printf("grantee: a grant whose access ended cannot be mapped\n");
 	race_grantee();
 	exhaust();
-	phase_set(4);
-	phase_wait(4);
+	pv_phase_set(me, 4);
+	pv_phase_wait(peer, 4);
 	printf("SUCCESS\n");
 }
 
@@ -353,8 +328,8 @@ static void granter_simple(int exit_while_mapped)
 	strcpy((char *)pages[0], "granted page");
 	grant(&table[REF_RW], peer, pages[0], 0);
 	grant(&table[REF_RO], peer, pages[0], 1);
-	phase_set(1);
-	phase_wait(1);
+	pv_phase_set(me, 1);
+	pv_phase_wait(peer, 1);
 	if (exit_while_mapped) {
 		printf("granter: exiting while dom%u has our page mapped\n", peer);
 		return;
@@ -370,10 +345,10 @@ static void write_ro(void)
 	volatile uint8_t *ro;
 	uint32_t h;
 
-	phase_wait(1);
+	pv_phase_wait(peer, 1);
 	EXPECT_EQ(gnt_map(peer, REF_RO, 1, &ro, &h), HV_GNTST_OKAY);
 	EXPECT(strcmp((const char *)ro, "granted page") == 0);
-	phase_set(1);
+	pv_phase_set(me, 1);
 	printf("write-ro: writing to the read-only grant at %p\n", (void *)ro);
 	fflush(stdout);
 	ro[8] = 'X';
@@ -387,9 +362,9 @@ static void grantee_outlive(void)
 	uint32_t h;
 	uint64_t t0;
 
-	phase_wait(1);
+	pv_phase_wait(peer, 1);
 	EXPECT_EQ(gnt_map(peer, REF_RW, 0, &rw, &h), HV_GNTST_OKAY);
-	phase_set(1);
+	pv_phase_set(me, 1);
 	/* An allocation for a domain that ended is refused: that is how we see it go. */
 	for (t0 = clock_monotonic_ns(); ev_alloc_unbound(peer) != -ESRCH; pv_sleep(1000000))
 		EXPECT(clock_monotonic_ns() - t0 < 10000000000ull);

@@ -19,15 +19,6 @@
 
 static domid_t me;
 
-static const char *key(domid_t dom, const char *rel)
-{
-	static char buf[4][64];
-	static unsigned next;
-
-	next = (next + 1) % 4;
-	return dom_key(buf[next], sizeof(buf[next]), dom, rel);
-}
-
 static void bad_ports(void)
 {
 	struct hv_evtchn_op st;
@@ -130,22 +121,22 @@ static void store_rules(void)
 	char buf[64], k[HV_STORE_KEY_MAX + 8];
 	uint32_t len;
 
-	EXPECT_EQ(store_get(key(me, "name"), buf, sizeof(buf)), 0);
+	EXPECT_EQ(store_get(pv_key(me, "name"), buf, sizeof(buf)), 0);
 	EXPECT(strcmp(buf, "lonely") == 0);
-	EXPECT_EQ(store_put(key(me, "name"), "impostor"), -EPERM);
-	EXPECT_EQ(pv_store(HV_STORE_REMOVE, key(me, "name"), NULL, NULL), -EPERM);
-	EXPECT_EQ(store_put(key(me, "a/b"), "1"), 0);
-	EXPECT_EQ(store_put(key(me, "a/c"), ""), 0);
-	EXPECT_EQ(store_get(key(me, "a/c"), buf, sizeof(buf)), 0);
+	EXPECT_EQ(store_put(pv_key(me, "name"), "impostor"), -EPERM);
+	EXPECT_EQ(pv_store(HV_STORE_REMOVE, pv_key(me, "name"), NULL, NULL), -EPERM);
+	EXPECT_EQ(store_put(pv_key(me, "a/b"), "1"), 0);
+	EXPECT_EQ(store_put(pv_key(me, "a/c"), ""), 0);
+	EXPECT_EQ(store_get(pv_key(me, "a/c"), buf, sizeof(buf)), 0);
 	EXPECT_EQ(buf[0], '\0');
-	EXPECT_EQ(store_put(key(me, "ab"), "kept"), 0);
-	EXPECT_EQ(pv_store(HV_STORE_REMOVE, key(me, "a"), NULL, NULL), 0);
-	EXPECT_EQ(store_get(key(me, "a/b"), buf, sizeof(buf)), -ENOENT);
-	EXPECT_EQ(store_get(key(me, "ab"), buf, sizeof(buf)), 0);
-	EXPECT_EQ(pv_store(HV_STORE_REMOVE, key(me, "a"), NULL, NULL), -ENOENT);
+	EXPECT_EQ(store_put(pv_key(me, "ab"), "kept"), 0);
+	EXPECT_EQ(pv_store(HV_STORE_REMOVE, pv_key(me, "a"), NULL, NULL), 0);
+	EXPECT_EQ(store_get(pv_key(me, "a/b"), buf, sizeof(buf)), -ENOENT);
+	EXPECT_EQ(store_get(pv_key(me, "ab"), buf, sizeof(buf)), 0);
+	EXPECT_EQ(pv_store(HV_STORE_REMOVE, pv_key(me, "a"), NULL, NULL), -ENOENT);
 	EXPECT_EQ(store_put("/local/domain/2/x", "1"), -EPERM);
 	EXPECT_EQ(store_put("/x", "1"), -EPERM);
-	EXPECT_EQ(store_put(key(me, ""), "1"), -EINVAL);
+	EXPECT_EQ(store_put(pv_key(me, ""), "1"), -EINVAL);
 	EXPECT_EQ(store_put("/local/domain/1", "1"), -EPERM);
 	EXPECT_EQ(store_put("relative", "1"), -EINVAL);
 	EXPECT_EQ(store_put("/local//domain", "1"), -EINVAL);
@@ -155,31 +146,31 @@ static void store_rules(void)
 	k[sizeof(k) - 1] = '\0';
 	EXPECT_EQ(store_put(k, "1"), -E2BIG);
 	memset(big, 'v', sizeof(big) - 1);
-	EXPECT_EQ(store_put(key(me, "big"), big), -E2BIG);
+	EXPECT_EQ(store_put(pv_key(me, "big"), big), -E2BIG);
 	big[HV_STORE_VALUE_MAX] = '\0';
-	EXPECT_EQ(store_put(key(me, "big"), big), 0);
+	EXPECT_EQ(store_put(pv_key(me, "big"), big), 0);
 	/* A buffer too small: -E2BIG and the length needed, nothing copied. */
 	len = 10;
-	EXPECT_EQ(pv_store(HV_STORE_READ, key(me, "big"), buf, &len), -E2BIG);
+	EXPECT_EQ(pv_store(HV_STORE_READ, pv_key(me, "big"), buf, &len), -E2BIG);
 	EXPECT_EQ(len, HV_STORE_VALUE_MAX);
 	/* Pointers outside guest memory are refused, not fatal. */
 	EXPECT_EQ(pv_store(HV_STORE_READ, (const char *)(uintptr_t)0xbffffff0u, buf, &len), -EINVAL);
 	len = 4;
-	EXPECT_EQ(pv_store(HV_STORE_WRITE, key(me, "p"), (void *)(uintptr_t)0x1000, &len), -EINVAL);
+	EXPECT_EQ(pv_store(HV_STORE_WRITE, pv_key(me, "p"), (void *)(uintptr_t)0x1000, &len), -EINVAL);
 	len = 100;
-	EXPECT_EQ(pv_store(HV_STORE_READ, key(me, "ab"), (void *)(uintptr_t)0x2000, &len), -EINVAL);
-	EXPECT_EQ(pv_store(99, key(me, "ab"), buf, &len), -EINVAL);
+	EXPECT_EQ(pv_store(HV_STORE_READ, pv_key(me, "ab"), (void *)(uintptr_t)0x2000, &len), -EINVAL);
+	EXPECT_EQ(pv_store(99, pv_key(me, "ab"), buf, &len), -EINVAL);
 	/* The quota of keys. */
 	int i, rc = 0;
 	for (i = 0; i < 1000 && rc == 0; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "q/%d", i);
-		rc = store_put(key(me, name), "x");
+		rc = store_put(pv_key(me, name), "x");
 	}
 	EXPECT_EQ(rc, -ENOSPC);
-	EXPECT_EQ(pv_store(HV_STORE_REMOVE, key(me, "q"), NULL, NULL), 0);
-	EXPECT_EQ(store_put(key(me, "q/again"), "x"), 0);
+	EXPECT_EQ(pv_store(HV_STORE_REMOVE, pv_key(me, "q"), NULL, NULL), 0);
+	EXPECT_EQ(store_put(pv_key(me, "q/again"), "x"), 0);
 	printf("store: name read-only, subtree removal, other domains' keys, bad keys, sizes and "
 	       "pointers refused as documented; -ENOSPC after %d more keys\n", i - 1);
 }
@@ -209,23 +200,23 @@ static void owner(domid_t thief, domid_t third)
 	struct hv_evtchn_op op = { .cmd = HV_EVTCHNOP_ALLOC_UNBOUND, .dom = thief,
 				   .remote_dom = me };
 	EXPECT_EQ(pv_evtchn(&op), -EPERM);
-	store_put_number(key(me, "for-third"), for_third);
-	store_put_number(key(me, "for-thief"), for_thief);
-	EXPECT_EQ(store_wait_number(key(thief, "done")), 1);
-	EXPECT_EQ(store_wait_number(key(third, "done")), 1);
+	store_put_number(pv_key(me, "for-third"), for_third);
+	store_put_number(pv_key(me, "for-thief"), for_thief);
+	EXPECT_EQ(store_wait_number(pv_key(thief, "done")), 1);
+	EXPECT_EQ(store_wait_number(pv_key(third, "done")), 1);
 	printf("SUCCESS\n");
 }
 
 static void thief(domid_t owner_dom, domid_t third)
 {
-	uint32_t for_third = (uint32_t)store_wait_number(key(owner_dom, "for-third"));
-	uint32_t for_thief = (uint32_t)store_wait_number(key(owner_dom, "for-thief"));
+	uint32_t for_third = (uint32_t)store_wait_number(pv_key(owner_dom, "for-third"));
+	uint32_t for_thief = (uint32_t)store_wait_number(pv_key(owner_dom, "for-thief"));
 	struct hv_evtchn_op st;
 	int p;
 
 	/* Offered to dom3, not to us (Xen says -EINVAL; hv says who it is for). */
 	EXPECT_EQ(ev_bind_interdomain(owner_dom, for_third), -EPERM);
-	store_put_number(key(me, "tried"), 1);
+	store_put_number(pv_key(me, "tried"), 1);
 	p = ev_bind_interdomain(owner_dom, for_thief);
 	EXPECT(p > 0);
 	EXPECT_EQ(ev_bind_interdomain(owner_dom, for_thief), -EBUSY);
@@ -235,29 +226,29 @@ static void thief(domid_t owner_dom, domid_t third)
 	struct hv_evtchn_op op = { .cmd = HV_EVTCHNOP_ALLOC_UNBOUND, .dom = owner_dom,
 				   .remote_dom = third };
 	EXPECT_EQ(pv_evtchn(&op), -EPERM);
-	EXPECT_EQ(store_put(key(owner_dom, "for-third"), "1"), -EPERM);
-	EXPECT_EQ(pv_store(HV_STORE_REMOVE, key(owner_dom, "for-third"), NULL, NULL), -EPERM);
+	EXPECT_EQ(store_put(pv_key(owner_dom, "for-third"), "1"), -EPERM);
+	EXPECT_EQ(pv_store(HV_STORE_REMOVE, pv_key(owner_dom, "for-third"), NULL, NULL), -EPERM);
 	/* Wait until dom3 bound its port: then it is busy for us too. */
-	EXPECT_EQ(store_wait_number(key(third, "done")), 1);
+	EXPECT_EQ(store_wait_number(pv_key(third, "done")), 1);
 	EXPECT_EQ(ev_bind_interdomain(owner_dom, for_third), -EBUSY);
 	EXPECT_EQ(ev_send((uint32_t)p), 0);
-	store_put_number(key(me, "done"), 1);
+	store_put_number(pv_key(me, "done"), 1);
 	printf("thief: foreign ports, binds, status, allocations and keys refused; SUCCESS\n");
 }
 
 static void third(domid_t owner_dom, domid_t thief_dom)
 {
-	uint32_t for_third = (uint32_t)store_wait_number(key(owner_dom, "for-third"));
+	uint32_t for_third = (uint32_t)store_wait_number(pv_key(owner_dom, "for-third"));
 	int p;
 
 	/* The thief tries our port first, while it is still offered to us. */
-	EXPECT_EQ(store_wait_number(key(thief_dom, "tried")), 1);
+	EXPECT_EQ(store_wait_number(pv_key(thief_dom, "tried")), 1);
 	p = ev_bind_interdomain(owner_dom, for_third);
 	EXPECT(p > 0);
 	EXPECT_EQ(ev_send((uint32_t)p), 0);
-	store_put_number(key(me, "done"), 1);
+	store_put_number(pv_key(me, "done"), 1);
 	/* Stay until the thief has seen our port bound: ending would unbind it again. */
-	EXPECT_EQ(store_wait_number(key(thief_dom, "done")), 1);
+	EXPECT_EQ(store_wait_number(pv_key(thief_dom, "done")), 1);
 	printf("third: bound the port offered to us; SUCCESS\n");
 }
 

@@ -334,4 +334,31 @@ static inline const char *dom_key(char *buf, size_t size, domid_t dom, const cha
 	return buf;
 }
 
+/* "/local/domain/<dom>/<rel>", from a ring of four buffers: a few may be used at once. */
+static inline const char *pv_key(domid_t dom, const char *rel)
+{
+	static char buf[4][64];
+	static unsigned next;
+
+	next = (next + 1) % 4;
+	return dom_key(buf[next], sizeof(buf[next]), dom, rel);
+}
+
+/* Two domains keep in step through the store: each says its phase, and waits for the other's. */
+static inline void pv_phase_set(domid_t me, long n)
+{
+	store_put_number(pv_key(me, "phase"), n);
+}
+
+static inline void pv_phase_wait(domid_t peer, long n)
+{
+	uint64_t deadline = clock_monotonic_ns() + 20000000000ull;
+	char buf[32];
+
+	while (store_get(pv_key(peer, "phase"), buf, sizeof(buf)) != 0 || strtol(buf, NULL, 0) < n) {
+		EXPECT(clock_monotonic_ns() < deadline);
+		pv_sleep(200000);
+	}
+}
+
 #endif /* TESTS_PV_TEST_H */
