@@ -25,7 +25,6 @@ struct virtio_backend {
 	const char *kind; /* "virtio-blk": with the device's number, its name in messages */
 	uint32_t virtio_id;
 	unsigned nr_queues;
-	const char *chains; /* what the stats call a served chain: "requests", "packets" */
 	/*
 	 * The queues on which the driver hands the device work (blk: 0; net: TX),
 	 * one bit each: what a guest queued just before it exited is still done.
