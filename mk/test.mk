@@ -21,6 +21,7 @@ UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
 UNIT_SUBJECTS_test_virtq_dev := hv-iface/hv/virtq_dev.c
 UNIT_SUBJECTS_test_vswitch := hv-iface/hv/vswitch.c
 UNIT_SUBJECTS_test_virtq := libos/virtio/virtq.c
+UNIT_SUBJECTS_test_virtq_model := libos/virtio/virtq.c
 UNIT_SUBJECTS_test_vchan_ring := libos/pv/vchan_ring.c
 $(BUILD)/tests/unit/test_vchan_ring: TEST_CFLAGS += -Ilibos/pv
 # libos's side of a grant entry raced against hv's own pinning code.

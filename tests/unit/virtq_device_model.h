@@ -30,7 +30,7 @@ struct dev_chain {
 	uint64_t in_bytes;
 };
 
-static void dev_attach(struct dev *d, const struct virtq *q)
+static inline void dev_attach(struct dev *d, const struct virtq *q)
 {
 	*d = (struct dev){
 		.size = q->size,
@@ -41,18 +41,18 @@ static void dev_attach(struct dev *d, const struct virtq *q)
 }
 
 /* The event fields by their byte offsets in 2.6.6 and 2.6.8, not by the driver's arithmetic. */
-static uint16_t *dev_used_event(const struct dev *d)
+static inline uint16_t *dev_used_event(const struct dev *d)
 {
 	return (uint16_t *)((uint8_t *)d->avail + 4 + 2 * d->size);
 }
 
-static uint16_t *dev_avail_event(const struct dev *d)
+static inline uint16_t *dev_avail_event(const struct dev *d)
 {
 	return (uint16_t *)((uint8_t *)d->used + 4 + 8 * d->size);
 }
 
 /* Take the next available chain: false when there is none, or (a failed check) a bad one. */
-static bool dev_pop(struct dev *d, struct dev_chain *c)
+static inline bool dev_pop(struct dev *d, struct dev_chain *c)
 {
 	uint16_t idx = __atomic_load_n(&d->avail->idx, __ATOMIC_ACQUIRE), i;
 
@@ -78,7 +78,7 @@ static bool dev_pop(struct dev *d, struct dev_chain *c)
 }
 
 /* Write len bytes into a chain's writable buffers, as the device's work would: only into mem. */
-static void dev_fill(const struct dev_chain *c, uint32_t len)
+static inline void dev_fill(const struct dev_chain *c, uint32_t len)
 {
 	for (unsigned k = 0; k < c->n && len > 0; k++) {
 		uintptr_t a = (uintptr_t)c->d[k].addr;
@@ -94,17 +94,17 @@ static void dev_fill(const struct dev_chain *c, uint32_t len)
 }
 
 /* A used entry, written but not yet published: a batch goes out under one index store. */
-static void dev_put(struct dev *d, uint32_t id, uint32_t len)
+static inline void dev_put(struct dev *d, uint32_t id, uint32_t len)
 {
 	d->used->ring[d->used_idx++ & (d->size - 1)] = (struct virtq_used_elem){ id, len };
 }
 
-static void dev_publish(struct dev *d)
+static inline void dev_publish(struct dev *d)
 {
 	__atomic_store_n(&d->used->idx, d->used_idx, __ATOMIC_RELEASE);
 }
 
-static void dev_complete(struct dev *d, const struct dev_chain *c, uint32_t len)
+static inline void dev_complete(struct dev *d, const struct dev_chain *c, uint32_t len)
 {
 	dev_fill(c, len);
 	dev_put(d, c->head, len);
@@ -112,7 +112,7 @@ static void dev_complete(struct dev *d, const struct dev_chain *c, uint32_t len)
 }
 
 /* Overwrite every field of a held chain's descriptors: the driver must never read them back. */
-static void dev_scribble(struct dev *d, const struct dev_chain *c)
+static inline void dev_scribble(struct dev *d, const struct dev_chain *c)
 {
 	for (unsigned k = 0; k < c->n; k++) {
 		uint16_t next = (uint16_t)(rnd_below(3) ? rnd() : c->id[k]); /* or a loop */
@@ -120,5 +120,6 @@ static void dev_scribble(struct dev *d, const struct dev_chain *c)
 
 		d->desc[c->id[k]] = (struct virtq_desc){ rnd(), len, (uint16_t)rnd(), next };
 	}
+}
 
 #endif /* TEST_VIRTQ_DEVICE_MODEL_H */
