@@ -20,6 +20,7 @@ UNIT_SUBJECTS_test_store := hv-iface/hv/store.c
 UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
 UNIT_SUBJECTS_test_virtq_dev := hv-iface/hv/virtq_dev.c
 UNIT_SUBJECTS_test_vswitch := hv-iface/hv/vswitch.c
+UNIT_SUBJECTS_test_x86_decode := hv-iface/hv/x86_decode.c
 UNIT_SUBJECTS_test_virtq := libos/virtio/virtq.c
 UNIT_SUBJECTS_test_virtq_model := libos/virtio/virtq.c
 UNIT_SUBJECTS_test_vchan_ring := libos/pv/vchan_ring.c
@@ -55,6 +56,14 @@ $(BUILD)/tests/integration/%.img: $(BUILD)/guest/tests/integration/guest/%.c.o $
 
 # The hostile vchan peer speaks the channel's wire format by hand: it needs libos's layout header.
 $(BUILD)/guest/tests/integration/guest/vchan_hostile.c.o: GUEST_CFLAGS += -Ilibos/pv
+
+# The proc backend's child mechanics against a real traced process: needs fork, ptrace and
+# exec, so it is built like hv (no sanitizers) rather than as a unit test.
+$(BUILD)/tests/proc_child_test: tests/integration/proc_child_test.c \
+		hv-iface/hv/backend_proc_child.c hv-iface/hv/backend_proc_seccomp.c $(PROC_STUB_OBJ)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -iquote hv-iface/hv -pthread -o $@ $(filter %.c %.o,$^)
+test-build: $(BUILD)/tests/proc_child_test
 
 # A host tool that writes malformed variants of an image for the loader tests.
 $(BUILD)/tests/elfmut: tests/integration/elfmut.c
