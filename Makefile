@@ -24,6 +24,18 @@ HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP -Ihv-iface/inclu
 
 HV_SRCS := $(wildcard hv-iface/hv/*.c hv-iface/hv/*.S)
 HV_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HV_SRCS))
+# The program each proc-backend guest process execs, built static at the addresses stub.ld
+# fixes and linked into hv as bytes. It lives in proc_stub/, out of HV_SRCS's wildcard.
+PROC_STUB_OBJ := $(BUILD)/host/proc_stub_elf.o
+HV_OBJS += $(PROC_STUB_OBJ)
+
+$(BUILD)/host/proc_stub: hv-iface/hv/proc_stub/stub.S hv-iface/hv/proc_stub/stub.ld
+	@mkdir -p $(@D)
+	$(HOST_CC) -nostdlib -static -no-pie -Wl,-T,hv-iface/hv/proc_stub/stub.ld \
+		-Wl,--build-id=none -o $@ $<
+
+$(PROC_STUB_OBJ): hv-iface/hv/proc_stub/stub_elf.S $(BUILD)/host/proc_stub
+	$(HOST_CC) $(HOST_CFLAGS) -Wa,-I$(BUILD)/host -c $< -o $@
 
 $(BUILD)/host/%.c.o: %.c
 	@mkdir -p $(@D)
