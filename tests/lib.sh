@@ -1,15 +1,26 @@
 # SPDX-License-Identifier: MIT
 # Helpers for the test scripts: result lines, counters, the summary, and what the host can do.
 
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 skip_reasons=()
 
 section() { printf '\n== %s\n' "$*"; }
 ok() { printf 'ok - %s\n' "$*"; passed=$((passed + 1)); }
 not_ok() { printf 'FAIL - %s\n' "$*"; failed=$((failed + 1)); }
-skip() { printf 'SKIP - %s\n' "$*"; skipped=$((skipped + 1)); }
+skip() {
+	printf 'SKIP - %s\n' "$*"
+	skipped=$((skipped + 1))
+	skip_reasons+=("$*")
+}
 
-# Tests that need KVM skip (and say so) where it is absent; they never pass without it.
+# Tests of the kvm backend need /dev/kvm; where it is absent they skip (and say so), and the
+# same tests run on the proc backend, which every Linux host has.
 kvm_usable() { [[ -c /dev/kvm && -r /dev/kvm && -w /dev/kvm ]]; }
+
+# The backends hv can run guests with here, each tested: kvm where /dev/kvm is usable, proc always.
+hv_backends() {
+	if kvm_usable; then echo kvm; fi
+	echo proc
+}
 
 # expect NAME STATUS WANT_STATUS FILE [SUBSTRING...]: the status matches and FILE holds each
 # substring.
@@ -26,6 +37,11 @@ expect() {
 }
 
 summary() {
+	local r
+	if ((skipped > 0)); then
+		printf '\nSkipped, with the reason:\n'
+		for r in "${skip_reasons[@]}"; do printf '  %s\n' "$r"; done
+	fi
 	printf '\n%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 	((failed == 0))
 }

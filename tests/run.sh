@@ -3,7 +3,8 @@
 # Runs every test: host unit tests, guest tests (tiny images on hv, expectations in each
 # source's header comment), integration tests (tests/integration/*.sh). Exits 1 if any fails.
 #
-# Usage: tests/run.sh BUILD_DIR [FILTER]   (FILTER: run only tests whose name contains it)
+# Usage: tests/run.sh BUILD_DIR [FILTER]   (FILTER: run only tests whose name contains it:
+#        unit/test_x, guest/BACKEND/x, integration/x)
 #
 # A guest test's hv-options may name @DISK@: it becomes the path of a fresh 1 MiB zero-filled
 # file, disk.img in a directory of its own, made for that one run.
@@ -33,7 +34,7 @@ field() { sed -n "s/^ \* $2: //p" "$1"; }
 
 run_guest_test() {
 	local src=$1 name img status args=() opts=() line
-	name=guest/$(basename "$src" .c)
+	name=guest/$HV_BACKEND/$(basename "$src" .c)
 	img=$B/tests/guest/$(basename "$src" .c).img
 	if [[ -n $(field "$src" args) ]]; then
 		IFS='|' read -r -a args <<<"$(field "$src" args | sed "s/@HOST_TIME@/$(date +%s)/")"
@@ -56,7 +57,7 @@ run_guest_test() {
 	done < <(field "$src" expect-stdout)
 	while IFS= read -r line; do
 		grep -qF -- "$line" "$TMP/stderr" || problems+=("stderr lacks: $line")
-	done < <(field "$src" expect-stderr)
+	done < <(field "$src" expect-stderr; field "$src" "expect-stderr-$HV_BACKEND")
 	if ((${#problems[@]} == 0)); then
 		ok "$name (exit $status)"
 	else
@@ -67,22 +68,29 @@ run_guest_test() {
 	fi
 }
 
-section "guest tests (on hv)"
-if kvm_usable; then
+# Guest and integration tests run once on each backend hv has here; hv takes it from
+# HV_BACKEND. The QEMU tests boot the images without hv, under TCG: once, on any host.
+for HV_BACKEND in $(hv_backends); do
+	export HV_BACKEND
+	section "guest tests (on hv, backend $HV_BACKEND)"
 	for src in tests/guest/*.c; do
-		wanted "guest/$(basename "$src" .c)" && run_guest_test "$src"
+		wanted "guest/$HV_BACKEND/$(basename "$src" .c)" && run_guest_test "$src"
 	done
-else
-	skip "guest tests: /dev/kvm is missing or not accessible here"
-fi
-
-for script in tests/integration/*.sh; do
-	section "integration: $(basename "$script" .sh)"
-	if kvm_usable; then
+	for script in tests/integration/*.sh; do
+		[[ $(basename "$script") == qemu.sh ]] && continue
+		wanted "integration/$(basename "$script" .sh)" || continue
+		section "integration: $(basename "$script" .sh) (backend $HV_BACKEND)"
 		source "$script"
-	else
-		skip "$(basename "$script" .sh): /dev/kvm is missing or not accessible here"
-	fi
+	done
 done
+if ! kvm_usable; then
+	skip "the kvm backend's guest and integration tests: /dev/kvm is missing or not accessible here (all ran on proc)"
+fi
+unset HV_BACKEND
+
+if wanted integration/qemu; then
+	section "integration: qemu (TCG, no hv)"
+	source tests/integration/qemu.sh
+fi
 
 summary

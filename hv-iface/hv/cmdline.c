@@ -17,7 +17,9 @@
 #define CONFIG_MAX 16 /* --config files on one command line */
 #define SEPARATOR "::"
 
-enum opt_id { OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP };
+enum opt_id {
+	OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP, OPT_BACKEND
+};
 
 static const struct {
 	const char *name;
@@ -29,6 +31,7 @@ static const struct {
 	{ "net", OPT_NET, true, false },      { "name", OPT_NAME, true, false },
 	{ "stats", OPT_STATS, false, true },  { "config", OPT_CONFIG, true, true },
 	{ "version", OPT_VERSION, false, true }, { "help", OPT_HELP, false, true },
+	{ "backend", OPT_BACKEND, true, true },
 };
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -124,6 +127,12 @@ static int take_option(struct parser *p, struct cmdline_domain *d, unsigned i, c
 		break;
 	case OPT_STATS:
 		p->c->stats = true;
+		return 0;
+	case OPT_BACKEND:
+		if (strcmp(value, "kvm") && strcmp(value, "proc") && strcmp(value, "auto"))
+			return fail(p, HV_EXIT_USAGE, d->where,
+				    "--backend=%s: the backends are kvm, proc and auto", value);
+		p->c->backend = value;
 		return 0;
 	case OPT_CONFIG:
 		if (p->in_file)

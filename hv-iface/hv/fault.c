@@ -1,21 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest faults: read the frame the ring-0 stub left on the fault stack, name
- * the exception, the faulting address and RIP's symbol, walk the guest's
- * frame-pointer chain, and end the VM.
+ * Guest faults, as the backend decoded them: name the exception, the
+ * faulting address and RIP's symbol, walk the guest's frame-pointer chain,
+ * and end the VM.
  */
-#include <errno.h>
-#include <linux/kvm.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
+#include "backend.h"
 #include "hv.h"
 #include "symbols.h"
-
-/* The stub frame on IST1: vector, error code, then what the CPU pushed. */
-enum { F_VECTOR, F_ERROR, F_RIP, F_CS, F_RFLAGS, F_RSP, F_SS, F_WORDS };
 
 static const char *const vector_names[32] = {
 	[0] = "divide error (#DE)",
@@ -142,54 +137,71 @@ static void backtrace(struct hv_vm *vm, uint64_t rip, uint64_t rsp, uint64_t rbp
 	}
 }
 
-void fault_report(struct hv_vm *vm)
+void fault_report(struct hv_vm *vm, const struct hv_fault *f)
 {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	uint64_t f[F_WORDS];
 	char sym[128], detail[160] = "";
 	const char *what;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
-		vm_fail(vm, HV_EXIT_OSERR, "reading registers after a guest fault: %s", strerror(errno));
-		return;
-	}
-	if (regs.rsp != HV_L_FSTACK_TOP - sizeof(f)) {
-		vm_fail(vm, HV_EXIT_GUEST_CRASH, "fault stub ran with an unexpected stack 0x%llx",
-			(unsigned long long)regs.rsp);
-		return;
-	}
-	memcpy(f, vm->mem + regs.rsp, sizeof(f));
-	what = f[F_VECTOR] < 32 && vector_names[f[F_VECTOR]] ? vector_names[f[F_VECTOR]]
-							     : "reserved exception";
-	if (f[F_VECTOR] == 14)
-		describe_pf(vm, sregs.cr2, f[F_ERROR], detail, sizeof(detail));
-	else if (f[F_ERROR])
-		snprintf(detail, sizeof(detail), ", error code 0x%llx",
-			 (unsigned long long)f[F_ERROR]);
-	name_of(vm, f[F_RIP], sym, sizeof(sym));
-	vm_fail(vm, HV_EXIT_GUEST_FAULT, "guest fault: %s, vector %llu, at rip 0x%llx%s%s%s",
-		what, (unsigned long long)f[F_VECTOR], (unsigned long long)f[F_RIP], sym, detail,
-		(f[F_CS] & 3) == 3 ? "" : " (in ring 0)");
+	what = f->vector < 32 && vector_names[f->vector] ? vector_names[f->vector]
+							 : "reserved exception";
+	if (f->vector == 14)
+		describe_pf(vm, f->cr2, f->error, detail, sizeof(detail));
+	else if (f->error)
+		snprintf(detail, sizeof(detail), ", error code 0x%llx", (unsigned long long)f->error);
+	name_of(vm, f->rip, sym, sizeof(sym));
+	vm_fail(vm, HV_EXIT_GUEST_FAULT, "guest fault: %s, vector %llu, at rip 0x%llx%s%s%s", what,
+		(unsigned long long)f->vector, (unsigned long long)f->rip, sym, detail,
+		f->ring0 ? " (in ring 0)" : "");
 	fprintf(stderr, "hv: %s:   #0 0x%llx%s  rsp 0x%llx rbp 0x%llx\n", vm->name,
-		(unsigned long long)f[F_RIP], sym, (unsigned long long)f[F_RSP],
-		(unsigned long long)regs.rbp);
-	backtrace(vm, f[F_RIP], f[F_RSP], regs.rbp);
+		(unsigned long long)f->rip, sym, (unsigned long long)f->rsp,
+		(unsigned long long)f->rbp);
+	backtrace(vm, f->rip, f->rsp, f->rbp);
 }
 
-void fault_shutdown(struct hv_vm *vm)
+/* Linux's names for the x86-64 system calls a guest is most likely to try. */
+static const char *syscall_name(uint64_t nr)
 {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
+	static const struct { unsigned nr; const char *name; } names[] = {
+		{ 0, "read" },     { 1, "write" },    { 2, "open" },        { 3, "close" },
+		{ 9, "mmap" },     { 10, "mprotect" }, { 11, "munmap" },    { 12, "brk" },
+		{ 13, "rt_sigaction" }, { 15, "rt_sigreturn" }, { 16, "ioctl" }, { 39, "getpid" },
+		{ 41, "socket" },  { 42, "connect" },  { 56, "clone" },     { 57, "fork" },
+		{ 59, "execve" },  { 60, "exit" },     { 62, "kill" },      { 101, "ptrace" },
+		{ 157, "prctl" },  { 200, "tkill" },   { 228, "clock_gettime" }, { 231, "exit_group" },
+		{ 234, "tgkill" }, { 257, "openat" },  { 322, "execveat" }, { 435, "clone3" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].nr == nr)
+			return names[i].name;
+	return NULL;
+}
+
+/*
+ * A guest has no system calls: on proc the child's filter refuses every one
+ * (on KVM the syscall instruction is #UD), and the domain ends as a fault does.
+ */
+void fault_syscall(struct hv_vm *vm, const struct hv_fault *f)
+{
+	const char *name = f->compat ? NULL : syscall_name(f->nr);
 	char sym[128];
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
-		vm_fail(vm, HV_EXIT_GUEST_CRASH, "guest shut down (triple fault)");
-		return;
-	}
-	name_of(vm, regs.rip, sym, sizeof(sym));
+	name_of(vm, f->rip, sym, sizeof(sym));
+	vm_fail(vm, HV_EXIT_GUEST_FAULT,
+		"guest fault: system call %llu%s%s%s refused (a guest has none), at rip 0x%llx%s",
+		(unsigned long long)f->nr, name ? " (" : "", name ? name : "",
+		f->compat ? " (32-bit)" : name ? ")" : "", (unsigned long long)f->rip, sym);
+	fprintf(stderr, "hv: %s:   #0 0x%llx%s  rsp 0x%llx rbp 0x%llx\n", vm->name,
+		(unsigned long long)f->rip, sym, (unsigned long long)f->rsp,
+		(unsigned long long)f->rbp);
+	backtrace(vm, f->rip, f->rsp, f->rbp);
+}
+
+void fault_shutdown(struct hv_vm *vm, const struct hv_fault *f)
+{
+	char sym[128];
+
+	name_of(vm, f->rip, sym, sizeof(sym));
 	vm_fail(vm, HV_EXIT_GUEST_CRASH, "guest shut down (triple fault) at rip 0x%llx%s, cr2 0x%llx",
-		(unsigned long long)regs.rip, sym, (unsigned long long)sregs.cr2);
+		(unsigned long long)f->rip, sym, (unsigned long long)f->cr2);
 }

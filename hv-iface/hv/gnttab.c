@@ -3,32 +3,26 @@
  * Grant tables, v1 (GNTTABOP_*). A granter registers a table in its own
  * memory; a grantee maps an entry granted to it into its grant window, a
  * guest-physical range its page tables map from boot with nothing behind
- * it: hv pins the entry (grant_entry.c) and adds a KVM memory slot there
- * that aliases the granter's page, the same host memory. Unmapping deletes
- * the slot, then unpins. Copies pin both ends for the length of a memcpy.
+ * it: hv pins the entry (grant_entry.c) and has the backend alias the
+ * granter's page there, the same host memory (a KVM memory slot, or a
+ * mapping of the granter's memfd in the proc child). Unmapping takes the
+ * page away, then unpins. Copies pin both ends for the length of a memcpy.
  * Every refusal is Xen's GNTST_* code; none ends a domain.
  *
- * Slots: slot 0 is a domain's RAM; the map in window page i, whose handle
- * is i, is slot 1 + i. The window has HV_GRANT_WINDOW_SIZE / 4 KiB pages,
- * fewer if KVM offers fewer slots.
+ * The map in window page i has handle i. The window has
+ * HV_GRANT_WINDOW_SIZE / 4 KiB pages, fewer if the backend offers fewer.
  */
 #include <errno.h>
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
+#include "backend.h"
 #include "grant_entry.h"
 #include "hv.h"
 
 #define WINDOW_PAGES (HV_GRANT_WINDOW_SIZE / HV_PAGE_SIZE)
-
-/* Linux 6.12's quirk, in case the installed headers predate it. */
-#ifndef KVM_X86_QUIRK_SLOT_ZAP_ALL
-#define KVM_X86_QUIRK_SLOT_ZAP_ALL (1 << 7)
-#endif
 
 /* One map a grantee holds. */
 struct gnttab_map {
@@ -54,28 +48,15 @@ struct gnttab {
 int gnttab_domain_init(struct hv_vm *vm)
 {
 	struct gnttab *g = calloc(1, sizeof(*g));
-	int slots = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 
 	if (!g || !(g->free = calloc(WINDOW_PAGES, sizeof(*g->free)))) {
 		free(g);
 		vm_fail(vm, HV_EXIT_OSERR, "allocating its grant table state: out of memory");
 		return HV_EXIT_OSERR;
 	}
-	/*
-	 * By default KVM drops every shadow page of the VM when a slot is
-	 * deleted (the guest then faults its whole working set back in): an
-	 * unmap cost hundreds of microseconds here. Where KVM lets us, it drops
-	 * only the deleted slot's.
-	 */
-	if (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2) & KVM_X86_QUIRK_SLOT_ZAP_ALL) {
-		struct kvm_enable_cap cap = { .cap = KVM_CAP_DISABLE_QUIRKS2,
-					      .args = { KVM_X86_QUIRK_SLOT_ZAP_ALL } };
-
-		(void)ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap);
-	}
-	/* Slot 0 is RAM; KVM numbers user slots below the count it reports. */
-	g->nr_pages = slots > 1 && (uint64_t)slots - 1 < WINDOW_PAGES ? (uint32_t)slots - 1
-								       : WINDOW_PAGES;
+	g->nr_pages = vm->be->grant_pages(vm);
+	if (g->nr_pages > WINDOW_PAGES)
+		g->nr_pages = WINDOW_PAGES;
 	vm->gnt = g;
 	return 0;
 }
@@ -102,7 +83,7 @@ static struct hv_grant_entry *entry(struct hv_vm *granter, uint32_t ref)
  * GNTST_OKAY with the host address of the granted page.
  */
 static int pin(struct hv_vm *vm, struct hv_vm *granter, uint32_t ref, bool readonly,
-	       uint8_t **page)
+	       uint32_t *framep)
 {
 	struct gnttab *g = granter->gnt;
 	struct hv_grant_entry *e;
@@ -121,7 +102,7 @@ static int pin(struct hv_vm *vm, struct hv_vm *granter, uint32_t ref, bool reado
 		return HV_GNTST_GENERAL_ERROR;
 	}
 	g->pinned++;
-	*page = granter->mem + (uint64_t)frame * HV_PAGE_SIZE;
+	*framep = frame;
 	return HV_GNTST_OKAY;
 }
 
@@ -165,18 +146,13 @@ static int setup_table(struct hv_vm *vm, struct hv_gnttab_op *op)
 	return rc;
 }
 
-/* A KVM memory slot for window page i: the granted page, or (page NULL) none. */
-static int set_slot(struct hv_vm *vm, uint32_t i, uint8_t *page, bool readonly)
+/* Window page i shows the granter's frame (or, granter NULL, nothing), timed for the stats. */
+static int set_page(struct hv_vm *vm, uint32_t i, struct hv_vm *granter, uint32_t frame,
+		    bool readonly)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 1 + i,
-		.flags = readonly ? KVM_MEM_READONLY : 0,
-		.guest_phys_addr = HV_GRANT_WINDOW + (uint64_t)i * HV_PAGE_SIZE,
-		.memory_size = page ? HV_PAGE_SIZE : 0,
-		.userspace_addr = (uint64_t)(uintptr_t)page,
-	};
 	uint64_t t0 = hv_now_ns();
-	int rc = ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+	int rc = granter ? vm->be->grant_map(vm, i, granter, frame, readonly)
+			 : vm->be->grant_unmap(vm, i);
 
 	vm->stats.ns_grant_slots += hv_now_ns() - t0;
 	return rc;
@@ -187,8 +163,7 @@ static int map_grant(struct hv_vm *vm, struct hv_gnttab_op *op)
 	struct gnttab *g = vm->gnt;
 	bool readonly = op->flags & HV_GNTMAP_READONLY;
 	struct hv_vm *granter;
-	uint8_t *page = NULL;
-	uint32_t i;
+	uint32_t frame = 0, i;
 	int rc;
 
 	if (op->flags & ~HV_GNTMAP_READONLY)
@@ -197,16 +172,16 @@ static int map_grant(struct hv_vm *vm, struct hv_gnttab_op *op)
 		return HV_GNTST_NO_DEVICE_SPACE;
 	pthread_mutex_lock(&vm->host->lock);
 	granter = host_domain(vm->host, op->dom);
-	rc = granter ? pin(vm, granter, op->ref, readonly, &page) : HV_GNTST_BAD_DOMAIN;
+	rc = granter ? pin(vm, granter, op->ref, readonly, &frame) : HV_GNTST_BAD_DOMAIN;
 	pthread_mutex_unlock(&vm->host->lock);
 	if (rc)
 		return rc;
-	/* Outside the lock: a slot change takes tens of microseconds. */
+	/* Outside the lock: a map takes tens of microseconds. */
 	i = g->nr_free ? g->free[g->nr_free - 1] : g->nr_used;
-	rc = set_slot(vm, i, page, readonly);
+	rc = set_page(vm, i, granter, frame, readonly);
 	if (rc) {
-		fprintf(stderr, "hv: %s: grant map: KVM_SET_USER_MEMORY_REGION slot %u: %s\n",
-			vm->name, 1 + i, strerror(-rc));
+		fprintf(stderr, "hv: %s: grant map of window page %u: %s\n", vm->name, i,
+			strerror(-rc));
 		pthread_mutex_lock(&vm->host->lock);
 		unpin(granter, op->ref, readonly);
 		pthread_mutex_unlock(&vm->host->lock);
@@ -235,9 +210,9 @@ static int unmap_grant(struct hv_vm *vm, uint32_t handle, bool delete_slot)
 	if (handle >= g->nr_used || !g->map[handle].granter)
 		return HV_GNTST_BAD_HANDLE;
 	m = g->map[handle];
-	if (delete_slot && (rc = set_slot(vm, handle, NULL, false)) != 0) {
-		fprintf(stderr, "hv: %s: grant unmap: KVM_SET_USER_MEMORY_REGION slot %u: %s\n",
-			vm->name, 1 + handle, strerror(-rc));
+	if (delete_slot && (rc = set_page(vm, handle, NULL, 0, false)) != 0) {
+		fprintf(stderr, "hv: %s: grant unmap of window page %u: %s\n", vm->name, handle,
+			strerror(-rc));
 		return HV_GNTST_GENERAL_ERROR;
 	}
 	pthread_mutex_lock(&vm->host->lock);
@@ -263,7 +238,7 @@ struct copy_end {
 static int copy_end(struct hv_vm *vm, const struct hv_gnttab_copy_ptr *ptr, bool is_gref,
 		    bool is_dst, uint32_t len, struct copy_end *end)
 {
-	uint8_t *page;
+	uint32_t frame;
 	int rc;
 
 	if (!is_gref) {
@@ -282,12 +257,12 @@ static int copy_end(struct hv_vm *vm, const struct hv_gnttab_copy_ptr *ptr, bool
 	if (!end->granter)
 		return HV_GNTST_BAD_DOMAIN;
 	end->ref = (uint32_t)ptr->where;
-	rc = pin(vm, end->granter, end->ref, !is_dst, &page);
+	rc = pin(vm, end->granter, end->ref, !is_dst, &frame);
 	if (rc) {
 		end->granter = NULL;
 		return rc;
 	}
-	end->p = page + offset;
+	end->p = end->granter->mem + (uint64_t)frame * HV_PAGE_SIZE + offset;
 	return HV_GNTST_OKAY;
 }
 

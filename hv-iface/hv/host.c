@@ -4,12 +4,12 @@
  * signals, and the end of each domain. The main thread starts the vCPU
  * threads, then waits on two file descriptors: a signal fd for SIGINT,
  * SIGTERM and SIGHUP (blocked in every thread), and an eventfd each vCPU
- * thread writes as its domain ends. A stop signal kicks every vCPU: it
- * sets immediate_exit and sends the kick signal to its thread (which makes
- * KVM_RUN return EINTR) and writes its wake eventfd (which ends a block).
+ * thread writes as its domain ends. A stop signal kicks every vCPU: the
+ * backend makes its guest stop running (KVM: immediate_exit; proc: a signal
+ * to the child), the kick signal to its thread makes a KVM_RUN or wait
+ * return EINTR, and its wake eventfd ends a block.
  */
 #include <errno.h>
-#include <linux/kvm.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "evtchn_ports.h"
 #include "hv.h"
 #include "store.h"
@@ -29,7 +30,7 @@
 int hv_stop_signal;
 
 /*
- * The kick signal's only work is to interrupt the thread's KVM_RUN or ppoll
+ * The kick signal's only work is to interrupt the thread's KVM_RUN, waitpid or ppoll
  * (no SA_RESTART); the stop signals never run it (they stay blocked).
  */
 static void on_kick(int sig)
@@ -98,7 +99,8 @@ void vm_kick(struct hv_vm *vm)
 {
 	uint64_t one = 1;
 
-	__atomic_store_n(&vm->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (vm->be)
+		vm->be->kick(vm);
 	if (vm->thread_running)
 		pthread_kill(vm->thread, KICK_SIGNAL);
 	(void)!write(vm->wake_fd, &one, sizeof(one));

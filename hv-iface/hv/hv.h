@@ -77,15 +77,16 @@ struct hv_stats {
 	uint64_t exits[HV_EXITK_COUNT];
 	uint64_t calls[HV_CALL_COUNT];
 	uint64_t ns_start;   /* when the VM was created */
-	uint64_t ns_guest;   /* inside KVM_RUN */
+	uint64_t ns_guest;   /* in the backend's run (KVM_RUN, or the child process running) */
 	uint64_t ns_blocked; /* in the block hypercall, waiting */
 	uint64_t ns_end;
 	/* Paravirtual operations (the send ring counts its own, send_ring.c). */
 	uint64_t evtchn_sends;    /* EVTCHNOP_SEND delivered */
 	uint64_t grant_maps, grant_unmaps, grant_copies, grant_refused;
-	uint64_t ns_grant_slots;  /* in KVM's memory-slot calls for maps and unmaps */
+	uint64_t ns_grant_slots;  /* in the backend's calls that map and unmap grants */
 };
 
+struct hv_backend;
 struct virtio_dev;
 struct evtchn_ports;
 struct evtchn_domains;
@@ -123,10 +124,8 @@ struct hv_vm {
 	domid_t domid;
 	struct hv_image image;
 
-	int vm_fd;
-	int vcpu_fd;
-	struct kvm_run *run;
-	size_t run_size;
+	const struct hv_backend *be; /* how the guest runs: backend.h */
+	void *be_vm;                 /* the backend's own state of this domain */
 	int wake_fd;           /* eventfd that ends a block hypercall early */
 	unsigned wake_sources; /* things that can wake a block with no deadline; atomic */
 	bool blocked;          /* in the block hypercall; atomic, see evtchn.c for the protocol */
@@ -187,14 +186,11 @@ void host_run(struct hv_host *h);
 void host_destroy(struct hv_host *h);
 /* Host lock held: the domain with this id, or NULL when there is none or it ended. */
 struct hv_vm *host_domain(struct hv_host *h, domid_t id);
-/* Make the vCPU leave KVM_RUN or its block at once (any thread). */
+/* Make the vCPU leave the guest or its block at once (any thread). */
 void vm_kick(struct hv_vm *vm);
 
-/* Process-wide state: the /dev/kvm handle. */
-int kvm_open(void);
-
 /* vm.c: create, load, enter, run, destroy one VM. Each returns 0 or an hv_exit_code. */
-int vm_create(struct hv_vm *vm, int kvm_fd, uint64_t mem_size);
+int vm_create(struct hv_vm *vm, const struct hv_backend *be, uint64_t mem_size);
 int vm_load(struct hv_vm *vm, const struct hv_image *img, int argc, char **argv);
 int vm_run(struct hv_vm *vm);
 /* The guest's monotonic clock starts now (boot info's tsc_base): just before it first runs. */
@@ -291,7 +287,7 @@ void send_ring_stop(struct hv_vm *vm);
 /* vCPU thread, before it blocks: deliver the ring's entries now. */
 void send_ring_flush(struct hv_vm *vm);
 void send_ring_free(struct hv_vm *vm);
-/* vCPU thread: an access to the doorbell that KVM did not take (the first, or another size). */
+/* vCPU thread: an access to the doorbell that exited (the first, another size, or no ioeventfd). */
 void send_ring_mmio(struct hv_vm *vm, bool is_write, uint8_t *data, unsigned len);
 void send_ring_stats_print(const struct hv_vm *vm);
 
@@ -305,13 +301,11 @@ void gnttab_domain_end(struct hv_vm *vm);
 void gnttab_domain_free(struct hv_vm *vm);
 void gnttab_mmio(struct hv_vm *vm, uint64_t gpa, bool is_write, unsigned len);
 
-/* fault.c */
-void fault_report(struct hv_vm *vm);
-void fault_shutdown(struct hv_vm *vm);
-
-/* cpu_x86_64.c: hv's GDT, TSS, IDT and stubs, and the state of the first entry. */
-void cpu_write_tables(uint8_t *mem);
-int cpu_set_boot_state(struct hv_vm *vm, uint64_t cr3);
+/* fault.c: end the VM with the report of a fault, a triple fault or a refused system call. */
+struct hv_fault;
+void fault_report(struct hv_vm *vm, const struct hv_fault *f);
+void fault_shutdown(struct hv_vm *vm, const struct hv_fault *f);
+void fault_syscall(struct hv_vm *vm, const struct hv_fault *f);
 
 /* stats.c */
 uint64_t hv_now_ns(void);

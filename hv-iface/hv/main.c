@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hv: load unikernel images into new VMs (domains) on /dev/kvm and run them. */
+/* hv: load unikernel images into new VMs (domains), on /dev/kvm or as confined processes, and run them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cmdline.h"
 #include "hv.h"
 #include "store.h"
@@ -18,7 +19,7 @@
 
 static const char usage[] =
 	"Usage: hv [OPTIONS] IMAGE [ARGS...] [:: [OPTIONS] IMAGE [ARGS...]]...\n"
-	"Run the unikernel IMAGE in a new VM on /dev/kvm. The guest's argv is IMAGE ARGS...\n"
+	"Run the unikernel IMAGE in a new VM. The guest's argv is IMAGE ARGS...\n"
 	"Several domains (VMs) run in one hv when '::' separates them, or from --config;\n"
 	"they get domain ids 1, 2, ... in order and reach each other through event\n"
 	"channels, grants and the store.\n"
@@ -50,9 +51,15 @@ static const char usage[] =
 	"                   # a ping-pong pair\n"
 	"                   --name=pong build/apps/pingpong.img pong\n"
 	"                   --name=ping --mem=16M build/apps/pingpong.img ping \"two words\"\n"
+	"  --backend=kvm|proc|auto\n"
+	"               how every domain runs: kvm, a VM on /dev/kvm; proc, a child process\n"
+	"               of hv that holds only the guest's memory, confined by a seccomp\n"
+	"               filter, its traps served by hv through ptrace (no /dev/kvm needed);\n"
+	"               auto (the default), kvm where /dev/kvm is usable, else proc. The\n"
+	"               environment variable HV_BACKEND gives the default instead\n"
 	"  --stats      at exit, print for each domain the exits by kind, where the time went\n"
 	"               (guest, hv, blocked), event-channel and grant counts, and what each\n"
-	"               device did, to stderr\n"
+	"               device did, to stderr, with the backend that ran it\n"
 	"  --version    print hv's version and the ABI version it speaks\n"
 	"  -h, --help   print this help\n"
 	"\n"
@@ -67,9 +74,11 @@ static const char usage[] =
 	"   65  image rejected (not ELF64 x86-64, bad segments or entry, no or wrong ABI note)\n"
 	"   66  image, disk or config file missing, unreadable or unusable (a disk's size not a\n"
 	"       multiple of 512, a disk in use by another process)\n"
-	"   69  /dev/kvm or a tap missing, not permitted or unusable\n"
+	"   69  the backend (/dev/kvm, or ptrace and seccomp for proc) or a tap missing,\n"
+	"       not permitted or unusable\n"
 	"   71  a host system call failed\n"
 	"   80  the guest took a CPU exception (null pointer, divide error, stack overflow...)\n"
+	"       or, on proc, made a system call (a guest has none; on kvm that is #UD)\n"
 	"   81  the guest broke the ABI (unknown hypercall, bad argument or pointer)\n"
 	"   82  the guest triple-faulted or made an exit hv cannot serve\n"
 	"  128+N hv was stopped by signal N (SIGINT, SIGTERM, SIGHUP): every domain is ended\n"
@@ -117,7 +126,7 @@ static int domain_open(struct hv_host *host, const struct cmdline_domain *cd)
 		fprintf(stderr, "hv: out of memory\n");
 		return HV_EXIT_OSERR;
 	}
-	vm->vm_fd = vm->vcpu_fd = vm->wake_fd = -1;
+	vm->wake_fd = -1;
 	rc = host_add(host, vm);
 	if (rc) {
 		free(vm);
@@ -133,13 +142,13 @@ static int domain_open(struct hv_host *host, const struct cmdline_domain *cd)
 }
 
 /* The domain in its VM: memory, image, boot info, and its event channels, ring and grants. */
-static int domain_create(struct hv_host *host, struct hv_vm *vm, int kvm_fd,
+static int domain_create(struct hv_host *host, struct hv_vm *vm, const struct hv_backend *be,
 			 const struct cmdline_domain *cd)
 {
 	char key[48];
 	int rc;
 
-	rc = vm_create(vm, kvm_fd, cd->mem);
+	rc = vm_create(vm, be, cd->mem);
 	if (!rc)
 		rc = vm_load(vm, &vm->image, cd->argc, cd->argv);
 	if (!rc)
@@ -172,7 +181,8 @@ int main(int argc, char **argv)
 	static struct cmdline cl;
 	struct hv_host host;
 	char err[512];
-	int kvm_fd = -1, rc;
+	const struct hv_backend *be = NULL;
+	int rc;
 
 	rc = cmdline_parse(argc, argv, &cl, err, sizeof(err));
 	if (rc) {
@@ -196,13 +206,10 @@ int main(int argc, char **argv)
 	rc = host_init(&host);
 	for (unsigned i = 0; i < cl.nr_dom && !rc; i++)
 		rc = domain_open(&host, &cl.dom[i]);
-	if (!rc) {
-		kvm_fd = kvm_open();
-		if (kvm_fd < 0)
-			rc = HV_EXIT_UNAVAILABLE;
-	}
+	if (!rc)
+		rc = backend_choose(cl.backend ? cl.backend : getenv("HV_BACKEND"), &be);
 	for (unsigned id = 1; id <= host.nr_doms && !rc; id++)
-		rc = domain_create(&host, host.dom[id], kvm_fd, &cl.dom[id - 1]);
+		rc = domain_create(&host, host.dom[id], be, &cl.dom[id - 1]);
 	if (!rc) {
 		host_run(&host);
 		for (unsigned id = 1; id <= host.nr_doms; id++)
@@ -214,8 +221,6 @@ int main(int argc, char **argv)
 		rc = exit_status(&host);
 	}
 	host_destroy(&host);
-	if (kvm_fd >= 0)
-		close(kvm_fd);
 	cmdline_free(&cl);
 	return rc;
 }

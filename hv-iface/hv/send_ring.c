@@ -8,15 +8,14 @@
  * and counted (EVTCHNOP_SEND is the way to hear about errors).
  */
 #include <errno.h>
-#include <linux/kvm.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "hv.h"
 
 struct send_ring {
@@ -196,14 +195,14 @@ static void *ring_thread(void *arg)
 
 /*
  * At the first doorbell, which exits to here: the thread, and the doorbell
- * as an ioeventfd (no datamatch: a 32-bit write of anything rings; other
- * sizes keep exiting). Not at boot: registering an ioeventfd waits for a KVM
- * SRCU grace period, which a domain that never sends should not pay for.
+ * as the backend's (on KVM an ioeventfd with no datamatch: a 32-bit write of
+ * anything rings; other sizes keep exiting). Not at boot: registering an
+ * ioeventfd waits for a KVM SRCU grace period, which a domain that never
+ * sends should not pay for. Without one (proc) every ring exits to here.
  */
 static int send_ring_start(struct hv_vm *vm)
 {
 	struct send_ring *r = vm->ring;
-	struct kvm_ioeventfd ioe = { .addr = HV_SEND_DOORBELL, .len = 4, .fd = r->doorbell_fd };
 	int rc = pthread_create(&r->thread, NULL, ring_thread, vm);
 
 	if (rc) {
@@ -211,9 +210,10 @@ static int send_ring_start(struct hv_vm *vm)
 		return HV_EXIT_OSERR;
 	}
 	r->running = true;
-	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &ioe) < 0)
-		fprintf(stderr, "hv: %s: send ring: KVM_IOEVENTFD: %s (doorbells will exit to hv)\n",
-			vm->name, strerror(errno));
+	rc = vm->be->doorbell(vm, HV_SEND_DOORBELL, true, 0, r->doorbell_fd);
+	if (rc && rc != -EOPNOTSUPP)
+		fprintf(stderr, "hv: %s: send ring: doorbell: %s (doorbells will exit to hv)\n",
+			vm->name, strerror(-rc));
 	return 0;
 }
 

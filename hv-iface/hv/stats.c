@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "backend.h"
 #include "hv.h"
 #include "virtio_dev.h"
 
@@ -30,7 +31,7 @@ static double ms(uint64_t ns)
 
 /*
  * What each device served, and the work that cost the vCPU no exit: the
- * kicks its I/O thread took from KVM, the events it set in shared memory,
+ * kicks its I/O thread took from a doorbell (KVM's ioeventfd), the events it set in shared memory,
  * the eventfd writes that woke a blocked vCPU.
  */
 static void devices_print(const struct hv_vm *vm)
@@ -56,8 +57,8 @@ static void grants_print(const struct hv_vm *vm)
 
 	if (!pairs && !s->grant_copies && !s->grant_refused)
 		return;
-	fprintf(stderr, "hv: %s: stats: grants: %llu maps, %llu unmaps (%.1f us a pair in KVM's "
-			"memory-slot calls), %llu copies, %llu refused\n",
+	fprintf(stderr, "hv: %s: stats: grants: %llu maps, %llu unmaps (%.1f us a pair in the "
+			"backend's map calls), %llu copies, %llu refused\n",
 		vm->name, (unsigned long long)s->grant_maps, (unsigned long long)s->grant_unmaps,
 		pairs ? (double)s->ns_grant_slots / 1e3 / (double)pairs : 0.0,
 		(unsigned long long)s->grant_copies, (unsigned long long)s->grant_refused);
@@ -67,12 +68,15 @@ void stats_print(const struct hv_vm *vm)
 {
 	const struct hv_stats *s = &vm->stats;
 	uint64_t total = s->ns_end - s->ns_start, exits = 0;
-	/* Guest time is spent inside KVM_RUN (KVM's in-kernel work included); hv time is
-	 * the rest (setup, loading, serving exits) except sleeping in the block call. */
+	/* Guest time is spent in the backend's run (KVM_RUN, or the child running, the
+	 * kernel's work on an exit included); hv time is the rest (setup, loading,
+	 * serving exits) except sleeping in the block call. */
 	uint64_t host = total - s->ns_guest - s->ns_blocked;
 
 	for (int k = 0; k < HV_EXITK_COUNT; k++)
 		exits += s->exits[k];
+	fprintf(stderr, "hv: %s: stats: backend %s (an exit is %s)\n", vm->name, vm->be->name,
+		vm->be->exit_means);
 	fprintf(stderr, "hv: %s: stats: %llu exits in %.3f ms: guest %.3f ms, hv %.3f ms, "
 			"blocked %.3f ms\n",
 		vm->name, (unsigned long long)exits, ms(total), ms(s->ns_guest), ms(host),

@@ -53,7 +53,7 @@ struct virtio_queue {
 	uint64_t desc, driver, device;
 	struct virtq_dev vq; /* bound while ready */
 	int kick_fd;         /* eventfd the I/O thread polls; QueueNotify writes land here */
-	bool kick_in_kvm;    /* kick_fd is a KVM ioeventfd (from the first QueueReady on) */
+	bool kick_by_doorbell; /* kick_fd is the backend's doorbell (from the first QueueReady on) */
 	/* Stats, written by the I/O thread. */
 	uint64_t chains, bytes;
 };

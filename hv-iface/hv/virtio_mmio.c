@@ -3,16 +3,15 @@
  * The virtio-mmio transport, modern only (Version 2) [virtio 1.1, 4.2.2]:
  * the registers a driver reads and writes in a device's window, served on
  * the vCPU thread at each MMIO exit. QueueNotify normally never gets here:
- * a ready queue's notify is a KVM ioeventfd that wakes the I/O thread.
+ * a ready queue's notify is a doorbell (a KVM ioeventfd) that wakes the I/O thread.
  */
 #include <errno.h>
-#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "virtio_dev.h"
 
 /* Our vendor ID: "pvkt" read as little-endian bytes. */
@@ -58,32 +57,29 @@ static void set_status(struct virtio_dev *d, uint32_t status)
 }
 
 /*
- * Make the queue's notify register an ioeventfd, from the first time the
- * queue is made ready until the VM ends. Not removed at reset: removing one
- * waits for a KVM SRCU grace period (4-10 ms measured here, with the vCPU
- * stalled in the reset), while a kick to a queue that is not ready is
- * ignored by the I/O thread just as it would be here. If KVM refuses,
- * kicks exit to hv and write_reg() passes them on.
+ * Make the queue's notify register a doorbell (on KVM an ioeventfd), from
+ * the first time the queue is made ready until the VM ends. Not removed at
+ * reset: removing an ioeventfd waits for a KVM SRCU grace period (4-10 ms
+ * measured here, with the vCPU stalled in the reset), while a kick to a
+ * queue that is not ready is ignored by the I/O thread just as it would be
+ * here. Where the backend has no doorbells (proc) or refuses one, kicks
+ * exit to hv and write_reg() passes them on.
  */
 static void kick_register(struct virtio_dev *d, unsigned qi)
 {
 	struct virtio_queue *q = &d->q[qi];
-	struct kvm_ioeventfd ioe = {
-		.datamatch = qi,
-		.addr = d->gpa + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.len = 4,
-		.fd = q->kick_fd,
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-	};
+	int rc;
 
-	if (q->kick_in_kvm)
+	if (q->kick_by_doorbell)
 		return;
-	if (ioctl(d->vm->vm_fd, KVM_IOEVENTFD, &ioe) < 0) {
-		fprintf(stderr, "hv: %s: %s queue %u: KVM_IOEVENTFD: %s (kicks will exit to hv)\n",
-			d->vm->name, d->name, qi, strerror(errno));
+	rc = d->vm->be->doorbell(d->vm, d->gpa + VIRTIO_MMIO_QUEUE_NOTIFY, false, qi, q->kick_fd);
+	if (rc) {
+		if (rc != -EOPNOTSUPP)
+			fprintf(stderr, "hv: %s: %s queue %u: doorbell: %s (kicks will exit to hv)\n",
+				d->vm->name, d->name, qi, strerror(-rc));
 		return;
 	}
-	q->kick_in_kvm = true;
+	q->kick_by_doorbell = true;
 }
 
 /* Make the I/O thread look at queue q as if the driver had kicked it. */
@@ -212,7 +208,7 @@ static void write_reg(struct virtio_dev *d, uint64_t off, uint32_t v)
 	case VIRTIO_MMIO_STATUS: write_status(d, v); return;
 	case VIRTIO_MMIO_INTERRUPT_ACK: __atomic_and_fetch(&d->isr, ~v, __ATOMIC_SEQ_CST); return;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		/* Here only when the ioeventfd did not match: no such queue, or KVM refused it. */
+		/* Here only when no doorbell matched: no such queue, or the backend has none. */
 		if (v >= d->be->nr_queues)
 			bad_access(d, "notify of queue %u, which does not exist", v);
 		else if (d->q[v].ready)

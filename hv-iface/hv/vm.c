@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* One VM's life: create it on /dev/kvm, load an image with its boot layout, destroy it. */
+/* One VM's life: create it with its backend, load an image with its boot layout, destroy it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "elf.h"
 #include "hv.h"
 #include "paging.h"
@@ -28,30 +27,6 @@ _Static_assert(HV_MEM_MAX <= HV_DEVICE_BASE, "RAM ends below the device windows"
 
 /* RAM above the image that the layout needs: heap, stack guard, stack. */
 static const uint64_t above_image = HV_HEAP_MIN + HV_STACK_GUARD + HV_STACK_SIZE;
-
-int kvm_open(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			fprintf(stderr, "hv: /dev/kvm does not exist: load the kvm module "
-					"(modprobe kvm_intel or kvm_amd) or run on a host with KVM\n");
-		else if (errno == EACCES || errno == EPERM)
-			fprintf(stderr, "hv: /dev/kvm: permission denied: add yourself to its "
-					"group (ls -l /dev/kvm; usermod -aG kvm $USER) or run as root\n");
-		else
-			fprintf(stderr, "hv: /dev/kvm: %s\n", strerror(errno));
-		return -1;
-	}
-	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		fprintf(stderr, "hv: /dev/kvm speaks an API version other than %d\n",
-			KVM_API_VERSION);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 void vm_fail(struct hv_vm *vm, int code, const char *fmt, ...)
 {
@@ -82,53 +57,19 @@ static int host_error(struct hv_vm *vm, const char *what)
 	return HV_EXIT_UNAVAILABLE;
 }
 
-int vm_create(struct hv_vm *vm, int kvm_fd, uint64_t mem_size)
+int vm_create(struct hv_vm *vm, const struct hv_backend *be, uint64_t mem_size)
 {
-	struct kvm_userspace_memory_region region;
-	int run_size;
-	long khz;
+	int rc;
 
-	vm->vm_fd = vm->vcpu_fd = vm->wake_fd = -1;
+	vm->be = be;
 	vm->stats.ns_start = hv_now_ns();
-	vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0)
-		return host_error(vm, "KVM_CREATE_VM");
-	/* Untouched guest pages cost nothing: only what the guest uses is ever allocated. */
-	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED) {
-		vm->mem = NULL;
-		return host_error(vm, "allocating guest memory");
-	}
-	vm->mem_size = mem_size;
-	region = (struct kvm_userspace_memory_region){
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = mem_size,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->mem,
-	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return host_error(vm, "KVM_SET_USER_MEMORY_REGION");
-	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
-	if (vm->vcpu_fd < 0)
-		return host_error(vm, "KVM_CREATE_VCPU");
-	run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (run_size < (int)sizeof(struct kvm_run))
-		return host_error(vm, "KVM_GET_VCPU_MMAP_SIZE");
-	vm->run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
-	if (vm->run == MAP_FAILED) {
-		vm->run = NULL;
-		return host_error(vm, "mapping the vCPU run area");
-	}
-	vm->run_size = (size_t)run_size;
-	khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
-	if (khz <= 0)
-		return host_error(vm, "KVM_GET_TSC_KHZ");
-	vm->tsc_hz = (uint64_t)khz * 1000;
-	vm->ns_mul = (1000000000ull << 32) / vm->tsc_hz;
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->wake_fd < 0)
 		return host_error(vm, "eventfd");
+	rc = be->vm_create(vm, mem_size);
+	if (rc)
+		return rc;
+	vm->ns_mul = (1000000000ull << 32) / vm->tsc_hz;
 	return 0;
 }
 
@@ -172,7 +113,8 @@ static unsigned image_ranges(const struct elf_image *img, struct pg_range *out)
 	return n;
 }
 
-static int build_page_tables(struct hv_vm *vm, const struct elf_image *img, uint64_t *cr3)
+/* Every range of the guest's address space, for the backend to map at its first entry. */
+static int boot(struct hv_vm *vm, const struct elf_image *img)
 {
 	/*
 	 * The fixed ranges, the image's (at most 2 per segment), the heap, the
@@ -204,7 +146,7 @@ static int build_page_tables(struct hv_vm *vm, const struct elf_image *img, uint
 		r[n++] = (struct pg_range){ HV_DEVICE_BASE,
 					    (uint64_t)vm->nr_devices * HV_DEVICE_WINDOW,
 					    PG_USER | PG_WRITE };
-	return paging_build(vm->mem, HV_L_PT_POOL, HV_L_SEND_RING, r, n, cr3);
+	return vm->be->vm_boot(vm, r, n);
 }
 
 static int write_args(struct hv_vm *vm, struct hv_boot_info *bi, int argc, char **argv)
@@ -238,7 +180,6 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 	struct hv_boot_info *bi = (struct hv_boot_info *)(vm->mem + HV_L_BOOT_INFO);
 	struct elf_image img;
 	char err[256], have[32], need[32];
-	uint64_t cr3;
 	int rc;
 
 	vm->image = *image;
@@ -262,14 +203,6 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 	vm->heap_lo = ALIGN_UP(img.hi, HV_PAGE_SIZE);
 	vm->heap_hi = vm->stack_lo - HV_STACK_GUARD;
 	elf_load(image->data, &img, vm->mem);
-
-	cpu_write_tables(vm->mem);
-	rc = build_page_tables(vm, &img, &cr3);
-	if (rc) {
-		vm_fail(vm, HV_EXIT_IMAGE, "cannot build page tables for this layout: %s",
-			rc == -ENOSPC ? "too many page-table pages" : "bad range");
-		return HV_EXIT_IMAGE;
-	}
 
 	bi->magic = HV_BOOT_MAGIC;
 	bi->abi_version = HV_ABI_VERSION;
@@ -300,13 +233,7 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 	rc = write_args(vm, bi, argc, argv);
 	if (rc)
 		return rc;
-
-	rc = cpu_set_boot_state(vm, cr3);
-	if (rc) {
-		errno = -rc;
-		return host_error(vm, "setting the boot CPU state");
-	}
-	return 0;
+	return boot(vm, &img);
 }
 
 void vm_start_clock(struct hv_vm *vm)
@@ -326,12 +253,6 @@ void vm_destroy(struct hv_vm *vm)
 	symbols_free(&vm->syms);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
-	if (vm->run)
-		munmap(vm->run, vm->run_size);
-	if (vm->vcpu_fd >= 0)
-		close(vm->vcpu_fd);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->mem)
-		munmap(vm->mem, vm->mem_size);
+	if (vm->be)
+		vm->be->vm_destroy(vm);
 }

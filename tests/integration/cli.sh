@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Integration tests of build/hv itself: its command line, the loader's refusals, /dev/kvm
-# errors, hello end to end, --stats, and hv surviving scrambled images. Sourced by tests/run.sh
+# Integration tests of build/hv itself: its command line, the loader's refusals, the backend's
+# choice and /dev/kvm errors, hello end to end, --stats, and hv surviving scrambled images. Sourced by tests/run.sh
 # (B, HV, TMP and the helpers of tests/lib.sh are set).
 
 HELLO=$B/apps/hello.img
@@ -61,21 +61,43 @@ mutant "no ABI note" no-note 65 "no hv ABI note: not an image built for hv"
 mutant "wrong ABI version" note-version 65 "image speaks hv ABI version 99, this hv speaks $(sed -n 's/^#define HV_ABI_VERSION //p' hv-iface/include/hv_abi.h)"
 mutant "overlapping segments" overlap 65 "overlaps another segment"
 
-# /dev/kvm errors: a mount namespace without it, and a user without access to it.
+# /dev/kvm errors with --backend=kvm: a mount namespace without it, and a user without access
+# to it. Without --backend (auto), the same hosts run the guest on proc.
 if unshare -m true 2>/dev/null; then
-	unshare -m bash -c "mount -t tmpfs none /dev && exec '$HV' '$HELLO'" >"$TMP/out" 2>&1
-	expect "/dev/kvm missing" $? 69 "$TMP/out" "/dev/kvm does not exist" "modprobe"
+	unshare -m bash -c "mount -t tmpfs none /dev && exec '$HV' --backend=kvm '$HELLO'" >"$TMP/out" 2>&1
+	expect "/dev/kvm missing" $? 69 "$TMP/out" "/dev/kvm does not exist" "modprobe" "--backend=proc"
+	unshare -m bash -c "mount -t tmpfs none /dev && HV_BACKEND= exec '$HV' --stats '$HELLO'" >"$TMP/out" 2>&1
+	expect "/dev/kvm missing: auto runs the guest on proc" $? 0 "$TMP/out" \
+		"Hello from the hello appliance!" "stats: backend proc"
 else
 	skip "/dev/kvm missing: cannot make a mount namespace here (needs root)"
 fi
 if [[ $EUID == 0 ]] && command -v setpriv >/dev/null; then
 	install -m 755 -d "$TMP/pub" && install -m 644 "$HELLO" "$TMP/pub/hello.img"
 	chmod 755 "$TMP"
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$HV" "$TMP/pub/hello.img" >"$TMP/out" 2>&1
-	expect "/dev/kvm not permitted" $? 69 "$TMP/out" "/dev/kvm: permission denied" "usermod -aG kvm"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$HV" --backend=kvm "$TMP/pub/hello.img" \
+		>"$TMP/out" 2>&1
+	status=$?
+	if [[ -c /dev/kvm ]]; then
+		expect "/dev/kvm not permitted" $status 69 "$TMP/out" "/dev/kvm: permission denied" \
+			"usermod -aG kvm"
+	else
+		expect "/dev/kvm missing, as another user" $status 69 "$TMP/out" "/dev/kvm does not exist"
+	fi
+	# proc needs no privilege: an ordinary user runs the guest.
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$HV" --backend=proc "$TMP/pub/hello.img" \
+		>"$TMP/out" 2>&1
+	expect "proc runs the guest for an unprivileged user" $? 0 "$TMP/out" \
+		"Hello from the hello appliance!"
 else
 	skip "/dev/kvm not permitted: needs root to run hv as another user"
 fi
+hv_case "--backend=bogus is a usage error" 64 "--backend=bogus: the backends are kvm, proc and auto" \
+	-- --backend=bogus "$HELLO"
+HV_BACKEND=bogus "$HV" "$HELLO" >"$TMP/out" 2>&1
+expect "HV_BACKEND=bogus is a usage error" $? 64 "$TMP/out" "HV_BACKEND=bogus: the backends are"
+hv_case "--backend overrides HV_BACKEND, and --stats names it" 0 "stats: backend $HV_BACKEND" \
+	-- --stats --backend="$HV_BACKEND" "$HELLO"
 
 # Scrambled headers never crash hv: every run ends with a documented status, not a signal.
 bad=()

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv's descriptor tables in guest memory (GDT, TSS with its I/O bitmap, IDT,
- * fault stubs) and the CPU state of the first entry: 64-bit ring 3, SSE on.
+ * The KVM backend's CPU: hv's descriptor tables in guest memory (GDT, TSS
+ * with its I/O bitmap, IDT, fault stubs) and the state of the first entry:
+ * 64-bit ring 3, SSE on.
  */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "backend_kvm.h"
 #include "hv.h"
 
 #define SEL_KERNEL_CS 0x08
@@ -100,7 +102,7 @@ static void write_idt(uint8_t *mem)
 	}
 }
 
-void cpu_write_tables(uint8_t *mem)
+void kvm_cpu_write_tables(uint8_t *mem)
 {
 	write_gdt(mem);
 	write_tss(mem);
@@ -123,7 +125,7 @@ static struct kvm_segment segment(uint16_t sel, uint8_t type, int code)
 	};
 }
 
-int cpu_set_boot_state(struct hv_vm *vm, uint64_t cr3)
+int kvm_cpu_set_boot_state(int vcpu_fd, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t cr3)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -132,7 +134,7 @@ int cpu_set_boot_state(struct hv_vm *vm, uint64_t cr3)
 	if ((size_t)(hv_fault_stubs_end - hv_fault_stubs) < NR_STUBS * STUB_SIZE ||
 	    (size_t)(hv_fault_stubs_end - hv_fault_stubs) > HV_L_FSTACK - HV_L_STUBS)
 		return -EINVAL;
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
 	sregs.cs = segment(SEL_USER_CS, 11, 1);
 	sregs.ss = sregs.ds = sregs.es = sregs.fs = sregs.gs = segment(SEL_USER_DS, 3, 0);
@@ -150,21 +152,21 @@ int cpu_set_boot_state(struct hv_vm *vm, uint64_t cr3)
 	sregs.cr3 = cr3;
 	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	sregs.efer = EFER_LME | EFER_LMA | EFER_NXE;
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
 
 	memset(&fpu, 0, sizeof(fpu));
 	fpu.fcw = 0x37f;    /* x87 default: all exceptions masked, 64-bit precision */
 	fpu.mxcsr = 0x1f80; /* SSE default: all exceptions masked, round to nearest */
-	if (ioctl(vm->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+	if (ioctl(vcpu_fd, KVM_SET_FPU, &fpu) < 0)
 		return -errno;
 
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = vm->entry;
-	regs.rsp = vm->stack_hi;
-	regs.rdi = HV_L_BOOT_INFO;
+	regs.rip = rip;
+	regs.rsp = rsp;
+	regs.rdi = rdi;
 	regs.rflags = 0x2; /* IF off: nothing is ever injected on hv */
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
 	return 0;
 }

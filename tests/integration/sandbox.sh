@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: MIT
+# The guest's confinement: a raw system call (open, execve, socket, kill of every process it
+# may signal) is refused and ends that domain alone, with status 80 and the call named (proc:
+# the seccomp filter; kvm: #UD), while a domain beside it runs to its end; the proc child
+# holds only the guest. Sourced by tests/run.sh (B, HV, TMP, HV_BACKEND and the helpers of
+# tests/lib.sh are set).
+
+SC=$B/tests/integration/syscall.img
+
+for call in open execve socket kill; do
+	case $call in open) nr=2 ;; execve) nr=59 ;; socket) nr=41 ;; kill) nr=62 ;; esac
+	if [[ $HV_BACKEND == proc ]]; then
+		want="guest fault: system call $nr ($call) refused"
+	else
+		want="invalid opcode (#UD), vector 6"
+	fi
+	timeout 20 "$HV" --name=bad "$SC" "$call" :: --name=peer "$SC" none >"$TMP/sb" 2>&1
+	expect "sandbox: $call refused, only its domain ends" $? 80 "$TMP/sb" "hv: bad: $want" \
+		"<main+" "hv: dom1 (bad): ended: guest fault (80)" "hv: dom2 (peer): exited with 0" \
+		"SUCCESS: the peer ran to its end"
+	if grep -q "FAILURE" "$TMP/sb"; then not_ok "sandbox: $call: the call returned to the guest"; fi
+done
+
+if [[ $HV_BACKEND == proc ]]; then
+	# Once the guest runs, its process's address space holds the guest's ranges and the stub,
+	# nothing of hv's binary, and it is under a seccomp filter.
+	"$HV" "$B/tests/integration/sleeper.img" >"$TMP/sb" 2>&1 &
+	sb_pid=$!
+	child=
+	for _ in $(seq 100); do
+		grep -q "sleeper: sleeping" "$TMP/sb" && child=$(pgrep -P "$sb_pid" | head -n 1)
+		[[ -n $child ]] && break
+		sleep 0.05
+	done
+	if [[ -n $child && -r /proc/$child/maps ]]; then
+		hv_path=$(readlink -f "$HV")
+		if grep -qF "$hv_path" "/proc/$child/maps"; then
+			not_ok "sandbox: the guest's process maps hv's binary"
+		else
+			ok "sandbox: the guest's process maps nothing of hv ($(wc -l <"/proc/$child/maps") mappings)"
+		fi
+		seccomp=$(sed -n 's/^Seccomp:\t//p' "/proc/$child/status")
+		if [[ $seccomp == 2 ]]; then ok "sandbox: the guest's process runs under a seccomp filter"
+		else not_ok "sandbox: the guest's process has Seccomp: ${seccomp:-?}, want 2 (filter)"; fi
+	else
+		not_ok "sandbox: no guest process found under hv (pid $sb_pid)"
+	fi
+	kill "$sb_pid" 2>/dev/null
+	wait "$sb_pid" 2>/dev/null
+
+	# The child's mechanics on their own: traps, the filter call by call, grant maps, kicks.
+	"$B/tests/proc_child_test" >"$TMP/sb" 2>&1
+	expect "sandbox: proc_child_test ($(tail -n 1 "$TMP/sb"))" $? 0 "$TMP/sb" " passed, 0 failed"
+	grep -E "^FAIL|^not ok" "$TMP/sb" | sed 's/^/    /'
+fi
