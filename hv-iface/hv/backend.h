@@ -66,7 +66,10 @@ struct hv_backend {
 	 * saying why this backend cannot run here.
 	 */
 	int (*open)(bool quiet);
-	/* The domain's memory (vm->mem, zeroed) and vCPU; sets vm->tsc_hz. 0 or an hv_exit_code. */
+	/*
+	 * The domain's memory (vm->mem, zeroed) and vCPU; sets vm->tsc_hz, or
+	 * leaves it 0 for vm_start. 0 or an hv_exit_code.
+	 */
 	int (*vm_create)(struct hv_vm *vm, uint64_t mem_size);
 	/*
 	 * The first entry: the guest's address space from the layout's ranges
@@ -74,6 +77,12 @@ struct hv_backend {
 	 * grant window), entered at vm->entry in ring 3. 0 or an hv_exit_code.
 	 */
 	int (*vm_boot)(struct hv_vm *vm, const struct pg_range *r, unsigned n);
+	/*
+	 * The vCPU thread, before the first run: what must be done there (proc:
+	 * the child, which only this thread may trace), and vm->tsc_hz if
+	 * vm_create left it 0. 0, or an hv_exit_code after vm_fail.
+	 */
+	int (*vm_start)(struct hv_vm *vm);
 	/*
 	 * Run the guest until it exits, first handing it what hv answered to the
 	 * previous exit in *x (an in's or MMIO read's data). Returns with *x set.

@@ -290,6 +290,12 @@ static void kvm_kick(struct hv_vm *vm)
 		__atomic_store_n(&k->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 }
 
+static int kvm_vm_start(struct hv_vm *vm)
+{
+	(void)vm; /* KVM_RUN works from any thread; the VM is ready since vm_boot */
+	return 0;
+}
+
 static void kvm_stop(struct hv_vm *vm)
 {
 	(void)vm; /* the vCPU never enters again; the VM goes at vm_destroy */
@@ -363,6 +369,7 @@ const struct hv_backend hv_backend_kvm = {
 	.open = kvm_open,
 	.vm_create = kvm_vm_create,
 	.vm_boot = kvm_vm_boot,
+	.vm_start = kvm_vm_start,
 	.run = kvm_run_vcpu,
 	.kick = kvm_kick,
 	.stop = kvm_stop,

@@ -28,8 +28,8 @@
 #include "hv.h"
 #include "x86_decode.h"
 
-#define CALIBRATE_NS 1000000 /* how long open() measures the TSC against the host clock */
-#define MAX_RANGES 48        /* the guest's mapped ranges at boot (vm.c passes fewer) */
+#define CALIBRATE_NS 2000000 /* the TSC is measured against the host clock over this, at least */
+#define MAX_RANGES (PROC_BATCH_MAX - 3) /* the guest's mapped ranges (vm.c passes fewer) */
 
 struct proc_vm {
 	struct proc_child child; /* the vCPU thread's, which traces it */
@@ -37,13 +37,17 @@ struct proc_vm {
 	int memfd;
 	struct pg_range ranges[MAX_RANGES]; /* vm_boot's, mapped at the first run */
 	unsigned nr_ranges;
-	bool spawned;
 	/* The instruction of the last exit, completed (emulated) at the next run. */
 	struct x86_insn insn;
 	bool complete;
 };
 
-static uint64_t tsc_hz; /* the host's TSC rate, measured by open() */
+/* The host's TSC rate, measured from proc_open to the first domain's start. */
+static struct {
+	pthread_mutex_t lock;
+	uint64_t ns0, tsc0;
+	uint64_t hz; /* 0 until measured */
+} tsc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static struct proc_vm *proc_of(struct hv_vm *vm)
 {
@@ -58,22 +62,33 @@ static uint64_t clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The TSC's rate (the guest's clock) against the host's, over CALIBRATE_NS. */
-static uint64_t measure_tsc_hz(void)
+/*
+ * The TSC's rate (the guest's clock), against the host's clock over at
+ * least CALIBRATE_NS since proc_open: by the time the first domain starts
+ * that has mostly passed already, so the wait is short or none.
+ */
+static uint64_t tsc_hz(void)
 {
-	uint64_t t0 = clock_ns(), c0 = hv_rdtsc(), t1, c1;
+	uint64_t ns, ticks;
 
-	do {
-		c1 = hv_rdtsc();
-		t1 = clock_ns();
-	} while (t1 - t0 < CALIBRATE_NS);
-	return (uint64_t)(((unsigned __int128)(c1 - c0) * 1000000000ull) / (t1 - t0));
+	pthread_mutex_lock(&tsc.lock);
+	if (!tsc.hz) {
+		do {
+			ticks = hv_rdtsc();
+			ns = clock_ns();
+		} while (ns - tsc.ns0 < CALIBRATE_NS);
+		tsc.hz = (uint64_t)(((unsigned __int128)(ticks - tsc.tsc0) * 1000000000ull) /
+				    (ns - tsc.ns0));
+	}
+	pthread_mutex_unlock(&tsc.lock);
+	return tsc.hz;
 }
 
 static int proc_open(bool quiet)
 {
 	(void)quiet;
-	tsc_hz = measure_tsc_hz();
+	tsc.tsc0 = hv_rdtsc();
+	tsc.ns0 = clock_ns();
 	return 0;
 }
 
@@ -102,7 +117,6 @@ static int proc_vm_create(struct hv_vm *vm, uint64_t mem_size)
 		return HV_EXIT_OSERR;
 	}
 	vm->mem_size = mem_size;
-	vm->tsc_hz = tsc_hz;
 	return 0;
 }
 
@@ -133,31 +147,32 @@ static int prot_of(unsigned attr)
 	return PROT_READ | ((attr & PG_WRITE) ? PROT_WRITE : 0) | ((attr & PG_EXEC) ? PROT_EXEC : 0);
 }
 
-/* vCPU thread, at the first run: the child, its memory, its filter, its registers. */
-static int spawn(struct hv_vm *vm)
+/* The vCPU thread, before the first run: the child, its memory, its filter, its registers. */
+static int proc_vm_start(struct hv_vm *vm)
 {
 	struct proc_vm *p = proc_of(vm);
-	struct user_regs_struct *regs = &p->child.regs;
+	struct proc_map maps[MAX_RANGES];
 	int rc;
 
 	rc = proc_child_spawn(&p->child, p->memfd);
 	if (rc) {
-		vm_fail(vm, HV_EXIT_UNAVAILABLE, "starting the guest's process: %s", strerror(-rc));
-		return rc;
+		vm_fail(vm, HV_EXIT_UNAVAILABLE, "starting the guest's process: %s%s", strerror(-rc),
+			rc == -EPERM ? " (is hv itself traced, by strace or gdb? the proc backend "
+				       "traces its guests)" : "");
+		return HV_EXIT_UNAVAILABLE;
 	}
-	p->spawned = true;
-	for (unsigned i = 0; i < p->nr_ranges && !rc; i++)
-		rc = proc_child_map_own(&p->child, p->ranges[i].gpa, p->ranges[i].size,
-					prot_of(p->ranges[i].attr), p->ranges[i].gpa);
+	/* What hv wrote (boot info, image) is faulted in now, not page by page as the guest runs. */
+	for (unsigned i = 0; i < p->nr_ranges; i++)
+		maps[i] = (struct proc_map){
+			.addr = p->ranges[i].gpa, .len = p->ranges[i].size, .off = p->ranges[i].gpa,
+			.prot = prot_of(p->ranges[i].attr), .populate = p->ranges[i].gpa < vm->heap_lo,
+		};
+	rc = proc_child_start(&p->child, maps, p->nr_ranges, HV_GRANT_WINDOW,
+			      HV_GRANT_WINDOW + HV_GRANT_WINDOW_SIZE);
 	if (rc) {
-		vm_fail(vm, HV_EXIT_OSERR, "mapping guest memory in its process: %s", strerror(-rc));
-		return rc;
-	}
-	rc = proc_child_confine(&p->child, HV_GRANT_WINDOW, HV_GRANT_WINDOW + HV_GRANT_WINDOW_SIZE);
-	if (rc) {
-		vm_fail(vm, HV_EXIT_UNAVAILABLE, "confining the guest's process (seccomp): %s",
+		vm_fail(vm, HV_EXIT_UNAVAILABLE, "mapping and confining the guest's process: %s",
 			strerror(-rc));
-		return rc;
+		return HV_EXIT_UNAVAILABLE;
 	}
 	/* The first entry, as on KVM: every register zero but these. */
 	struct user_regs_struct boot = {
@@ -165,11 +180,11 @@ static int spawn(struct hv_vm *vm)
 		.rsp = vm->stack_hi,
 		.rdi = HV_L_BOOT_INFO,
 		.eflags = 0x202,
-		.cs = regs->cs,
-		.ss = regs->ss,
+		.cs = p->child.regs.cs,
+		.ss = p->child.regs.ss,
 	};
-	*regs = boot;
-	p->child.regs_dirty = true;
+	proc_child_set_regs(&p->child, &boot);
+	vm->tsc_hz = tsc_hz();
 	return 0;
 }
 
@@ -397,10 +412,6 @@ static void proc_run(struct hv_vm *vm, struct hv_vmexit *x)
 	struct proc_stop stop;
 	int rc;
 
-	if (!p->spawned && spawn(vm)) {
-		x->reason = HV_X_ENDED;
-		return;
-	}
 	complete(vm, x);
 	rc = p->child.running ? proc_child_wait(&p->child, &stop)
 			      : proc_child_resume(&p->child, &stop);
@@ -499,6 +510,7 @@ const struct hv_backend hv_backend_proc = {
 	.open = proc_open,
 	.vm_create = proc_vm_create,
 	.vm_boot = proc_vm_boot,
+	.vm_start = proc_vm_start,
 	.run = proc_run,
 	.kick = proc_kick,
 	.stop = proc_stop,

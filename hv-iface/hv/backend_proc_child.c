@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -33,6 +34,7 @@ static int stub_err;
 
 /* Where the syscall gadget's int3 leaves rip. */
 #define GADGET_DONE (PROC_STUB_SYSCALL + 3)
+#define BATCH_DONE (PROC_STUB_BASE + 0x61) /* the batch's trap, stub.S */
 
 /*
  * The entry point shows whether the stub was linked where backend_proc_child.h
@@ -89,6 +91,21 @@ err_close:
  * inherited, so only plain system calls from here on. A failure exits with
  * the errno as status, for proc_child_spawn to return.
  */
+static void __attribute__((noreturn)) child_exec(int memfd, int sock, pid_t parent);
+
+/* What the new child needs from the thread that made it. */
+struct child_args {
+	int memfd, sock;
+	pid_t parent;
+};
+
+static int child_main(void *arg)
+{
+	const struct child_args *a = arg;
+
+	child_exec(a->memfd, a->sock, a->parent);
+}
+
 static void __attribute__((noreturn)) child_exec(int memfd, int sock, pid_t parent)
 {
 	static char *const argv[] = {"hv-guest", NULL}, *const envp[] = {NULL};
@@ -169,7 +186,9 @@ void proc_child_init(struct proc_child *c)
 
 int proc_child_spawn(struct proc_child *c, int memfd)
 {
+	char stack[16384] __attribute__((aligned(16))); /* the child's, until its exec */
 	pid_t parent = getpid(), pid;
+	struct child_args args;
 	siginfo_t si;
 	int sv[2], err, sig;
 
@@ -179,15 +198,19 @@ int proc_child_spawn(struct proc_child *c, int memfd)
 		return stub_err;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	pid = fork();
+	/*
+	 * The child shares hv's memory until its exec (CLONE_VM, with a stack of its
+	 * own) and this thread waits for that (CLONE_VFORK): no copy of hv's page
+	 * tables, which on a nested host costs more than the exec itself.
+	 */
+	args = (struct child_args){ memfd, sv[1], parent };
+	pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 	if (pid < 0) {
 		err = -errno;
 		close(sv[0]);
 		close(sv[1]);
 		return err;
 	}
-	if (pid == 0)
-		child_exec(memfd, sv[1], parent);
 	close(sv[1]);
 	c->pid = pid;
 	c->sock = sv[0];
@@ -222,10 +245,14 @@ err_destroy:
 	return err;
 }
 
-long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2, long a3,
-			long a4, long a5)
+/*
+ * Child stopped, r set up for one of the stub's gadgets: runs it until its
+ * trap at done (the rip after the int3) and leaves the registers there in
+ * *r. Returns 0, -EPERM when the filter refused a call (it was skipped),
+ * -ECHILD when the child died, or -errno.
+ */
+static int run_gadget(struct proc_child *c, struct user_regs_struct *r, uint64_t done)
 {
-	struct user_regs_struct r = c->regs;
 	bool refused = false;
 	siginfo_t si;
 	int sig;
@@ -234,16 +261,8 @@ long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2
 		return -ECHILD;
 	if (c->running)
 		return -EBUSY;
-	r.rip = PROC_STUB_SYSCALL;
-	r.orig_rax = (unsigned long long)-1; /* not in a system call: nothing to restart */
-	r.rax = (unsigned long long)nr;
-	r.rdi = (unsigned long long)a0;
-	r.rsi = (unsigned long long)a1;
-	r.rdx = (unsigned long long)a2;
-	r.r10 = (unsigned long long)a3;
-	r.r8 = (unsigned long long)a4;
-	r.r9 = (unsigned long long)a5;
-	if (ptrace(PTRACE_SETREGS, c->pid, 0, &r) < 0)
+	r->orig_rax = (unsigned long long)-1; /* not in a system call: nothing to restart */
+	if (ptrace(PTRACE_SETREGS, c->pid, 0, r) < 0)
 		return -errno;
 	/* The child's registers are no longer c->regs: the next resume must write them back. */
 	c->regs_dirty = true;
@@ -256,10 +275,10 @@ long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2
 		if (sig == 0)
 			return -ECHILD;
 		if (sig == SIGTRAP) {
-			if (ptrace(PTRACE_GETREGS, c->pid, 0, &r) < 0)
+			if (ptrace(PTRACE_GETREGS, c->pid, 0, r) < 0)
 				return -errno;
-			if (r.rip == GADGET_DONE)
-				return refused ? -EPERM : (long)r.rax;
+			if (r->rip == done)
+				return refused ? -EPERM : 0;
 		}
 		/* The filter skipped the call, leaving its number in rax: not a result. */
 		if (sig == SIGSYS && si.si_code > 0)
@@ -268,6 +287,52 @@ long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2
 		if (sig == PROC_KICK_SIGNAL)
 			c->kick_pending = true;
 	}
+}
+
+long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2, long a3,
+			long a4, long a5)
+{
+	struct user_regs_struct r = c->regs;
+	int err;
+
+	r.rip = PROC_STUB_SYSCALL;
+	r.rax = (unsigned long long)nr;
+	r.rdi = (unsigned long long)a0;
+	r.rsi = (unsigned long long)a1;
+	r.rdx = (unsigned long long)a2;
+	r.r10 = (unsigned long long)a3;
+	r.r8 = (unsigned long long)a4;
+	r.r9 = (unsigned long long)a5;
+	err = run_gadget(c, &r, GADGET_DONE);
+	return err ? err : (long)r.rax;
+}
+
+int proc_child_batch(struct proc_child *c, struct proc_call *calls, unsigned n)
+{
+	const uint64_t table = PROC_STUB_SCRATCH + PROC_BATCH_SCRATCH_END;
+	struct user_regs_struct r = c->regs;
+	int err;
+
+	_Static_assert(sizeof(struct proc_call) == 64, "the stub's entry: 8 quadwords");
+	_Static_assert(PROC_BATCH_SCRATCH_END + PROC_BATCH_MAX * 64 <= PROC_STUB_SCRATCH_SIZE,
+		       "the table fits the scratch page");
+	if (n > PROC_BATCH_MAX)
+		return -E2BIG;
+	for (unsigned i = 0; i < n; i++)
+		calls[i].result = 0;
+	err = proc_child_poke(c, table, calls, n * sizeof(*calls));
+	if (err)
+		return err;
+	r.rip = PROC_STUB_BATCH;
+	r.rbx = table;
+	r.r12 = n;
+	err = run_gadget(c, &r, BATCH_DONE);
+	if (err == 0 || err == -EPERM)
+		err = proc_child_peek(c, table, calls, n * sizeof(*calls)) ?: err;
+	for (unsigned i = 0; err == 0 && i < n; i++)
+		if (calls[i].result < 0 && calls[i].result >= -4095)
+			err = (int)calls[i].result;
+	return err;
 }
 
 /* Copies between hv and the child's memory; the whole length or -EFAULT. */

@@ -30,6 +30,7 @@
 /* The stub's layout, fixed by proc_stub/stub.ld and the .org lines of stub.S. */
 #define PROC_STUB_BASE 0x100000000000ULL    /* _start: int3; jmp _start */
 #define PROC_STUB_SYSCALL 0x100000000010ULL /* syscall; int3 */
+#define PROC_STUB_BATCH 0x100000000020ULL   /* a list of calls, then int3 */
 #define PROC_STUB_SCRATCH 0x100000001000ULL /* one read-write page for hv */
 #define PROC_STUB_SCRATCH_SIZE 4096
 
@@ -81,6 +82,24 @@ int proc_child_spawn(struct proc_child *c, int memfd);
 long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2, long a3,
 			long a4, long a5);
 
+/* One call of a batch: its number, arguments, and (out) its result. */
+struct proc_call {
+	long nr, a[6];
+	long result; /* the call's return value, -errno; 0 for those not run */
+};
+
+#define PROC_BATCH_MAX 32 /* calls in one batch */
+
+/*
+ * Child stopped: runs the calls in order for one stop (the stub's batch
+ * gadget), up to the first that fails. Their arguments may point into the
+ * scratch page below PROC_BATCH_SCRATCH_END. Returns 0 when all succeeded,
+ * else the first failure's result (-EPERM when the filter refused it),
+ * -ECHILD when the child died, -E2BIG for more than PROC_BATCH_MAX.
+ */
+int proc_child_batch(struct proc_child *c, struct proc_call *calls, unsigned n);
+#define PROC_BATCH_SCRATCH_END 2048 /* the batch's table lives above, in the scratch page */
+
 /* Child stopped: writes len bytes at addr in the child's memory. 0 or -errno. */
 int proc_child_poke(struct proc_child *c, uint64_t addr, const void *buf, size_t len);
 /* Child stopped: reads len bytes at addr in the child's memory. 0 or -errno. */
@@ -114,6 +133,21 @@ int proc_child_unmap(struct proc_child *c, uint64_t addr);
  * 0 or -errno.
  */
 int proc_child_confine(struct proc_child *c, uint64_t window_lo, uint64_t window_hi);
+
+/* One range of the guest's memfd for proc_child_start: map_own's arguments. */
+struct proc_map {
+	uint64_t addr, len, off;
+	int prot;
+	bool populate; /* fault its pages in now (MAP_POPULATE): hv wrote them, the guest reads them */
+};
+
+/*
+ * Child stopped, right after spawn: maps every range as proc_child_map_own
+ * would, then confines it as proc_child_confine does, all for one stop.
+ * At most PROC_BATCH_MAX - 3 ranges. 0 or -errno.
+ */
+int proc_child_start(struct proc_child *c, const struct proc_map *maps, unsigned n,
+		     uint64_t window_lo, uint64_t window_hi);
 
 /* Child stopped: replaces its registers; written back at the next resume. */
 void proc_child_set_regs(struct proc_child *c, const struct user_regs_struct *regs);

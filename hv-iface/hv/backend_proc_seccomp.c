@@ -234,22 +234,22 @@ static int send_fd(struct proc_child *c, int fd)
 
 int proc_child_map_foreign(struct proc_child *c, int fd, uint64_t addr, int prot, uint64_t off)
 {
-	long r;
+	struct proc_call calls[2] = {
+		{ .nr = __NR_mmap, .a = { (long)addr, 4096, prot, MAP_SHARED | MAP_FIXED, 0, (long)off } },
+		{ .nr = __NR_close, .a = { 0 } },
+	};
 	int err;
 
 	err = send_fd(c, fd);
 	if (err == 0) {
-		r = proc_child_syscall(c, __NR_mmap, (long)addr, 4096, prot,
-				       MAP_SHARED | MAP_FIXED, 0, (long)off);
-		if (r < 0)
-			err = (int)r;
-		else if ((uint64_t)r != addr)
+		/* mmap and close for one stop; the close runs only if the mmap worked. */
+		err = proc_child_batch(c, calls, 2);
+		if (err == 0 && (uint64_t)calls[0].result != addr)
 			err = -EPROTO;
 	}
 	/* Whatever failed: the guest must never run with the granter's memfd. */
-	r = proc_child_syscall(c, __NR_close, 0, 0, 0, 0, 0, 0);
-	if (err == 0 && r < 0)
-		err = (int)r;
+	if (err && calls[1].result == 0)
+		(void)proc_child_syscall(c, __NR_close, 0, 0, 0, 0, 0, 0);
 	return err;
 }
 
@@ -258,33 +258,64 @@ int proc_child_unmap(struct proc_child *c, uint64_t addr)
 	return (int)proc_child_syscall(c, __NR_munmap, (long)addr, 4096, 0, 0, 0, 0);
 }
 
-int proc_child_confine(struct proc_child *c, uint64_t window_lo, uint64_t window_hi)
+/*
+ * The calls that confine the child, appended to calls[*n]: close the guest
+ * memfd, no_new_privs, the filter (written into the scratch page now).
+ */
+static int confine_calls(struct proc_child *c, struct proc_call *calls, unsigned *n,
+			 uint64_t window_lo, uint64_t window_hi)
 {
 	struct sock_filter insn[FILTER_MAX];
 	struct sock_fprog prog;
-	long r;
-	int n, err;
+	int len, err;
 
-	n = proc_seccomp_build(insn, FILTER_MAX, window_lo, window_hi);
-	if (n < 0)
-		return n;
-	r = proc_child_syscall(c, __NR_close, 0, 0, 0, 0, 0, 0);
-	if (r < 0)
-		return (int)r;
-	/* Required to install a filter without CAP_SYS_ADMIN; also no exec may gain privileges. */
-	r = proc_child_syscall(c, __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-	if (r < 0)
-		return (int)r;
+	len = proc_seccomp_build(insn, FILTER_MAX, window_lo, window_hi);
+	if (len < 0)
+		return len;
 	memset(&prog, 0, sizeof(prog));
-	prog.len = (unsigned short)n;
+	prog.len = (unsigned short)len;
 	prog.filter = (void *)(uintptr_t)(PROC_STUB_SCRATCH + FILTER_OFFSET);
 	err = proc_child_poke(c, PROC_STUB_SCRATCH, &prog, sizeof(prog));
 	if (err == 0)
 		err = proc_child_poke(c, PROC_STUB_SCRATCH + FILTER_OFFSET, insn,
-				      (size_t)n * sizeof(insn[0]));
+				      (size_t)len * sizeof(insn[0]));
 	if (err < 0)
 		return err;
-	r = proc_child_syscall(c, __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)PROC_STUB_SCRATCH,
-			       0, 0, 0);
-	return r < 0 ? (int)r : 0;
+	calls[(*n)++] = (struct proc_call){ .nr = __NR_close, .a = { 0 } };
+	/* Required to install a filter without CAP_SYS_ADMIN; also no exec may gain privileges. */
+	calls[(*n)++] = (struct proc_call){ .nr = __NR_prctl, .a = { PR_SET_NO_NEW_PRIVS, 1 } };
+	calls[(*n)++] = (struct proc_call){
+		.nr = __NR_seccomp, .a = { SECCOMP_SET_MODE_FILTER, 0, (long)PROC_STUB_SCRATCH } };
+	return 0;
+}
+
+int proc_child_confine(struct proc_child *c, uint64_t window_lo, uint64_t window_hi)
+{
+	return proc_child_start(c, NULL, 0, window_lo, window_hi);
+}
+
+int proc_child_start(struct proc_child *c, const struct proc_map *maps, unsigned n,
+		     uint64_t window_lo, uint64_t window_hi)
+{
+	struct proc_call calls[PROC_BATCH_MAX];
+	unsigned nr = 0;
+	int err;
+
+	if (n > PROC_BATCH_MAX - 3)
+		return -E2BIG;
+	for (unsigned i = 0; i < n; i++)
+		calls[nr++] = (struct proc_call){
+			.nr = __NR_mmap,
+			.a = { (long)maps[i].addr, (long)maps[i].len, maps[i].prot,
+			       MAP_SHARED | MAP_FIXED_NOREPLACE | (maps[i].populate ? MAP_POPULATE : 0),
+			       0, (long)maps[i].off },
+		};
+	err = confine_calls(c, calls, &nr, window_lo, window_hi);
+	if (err == 0)
+		err = proc_child_batch(c, calls, nr);
+	/* A kernel that ignores NOREPLACE maps elsewhere rather than fail. */
+	for (unsigned i = 0; err == 0 && i < n; i++)
+		if ((uint64_t)calls[i].result != maps[i].addr)
+			err = -EEXIST;
+	return err;
 }

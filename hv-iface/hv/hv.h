@@ -17,6 +17,7 @@
 #define HV_MEM_MAX (3ull << 30)        /* RAM stays below the device windows at 3 GiB */
 #define HV_STACK_SIZE (1ull << 20)     /* the guest's main stack, at the top of RAM */
 #define HV_STACK_GUARD (64ull << 10)   /* unmapped below the stack: large frames can't skip it */
+#define HV_STACK_PREFAULT (64ull << 10) /* top of the stack allocated before the guest runs */
 #define HV_HEAP_MIN (1ull << 20)       /* RAM the image must leave free for its heap */
 #define HV_ARGS_MAX (3 * HV_PAGE_SIZE) /* bytes of guest argument strings, NULs included */
 #define HV_BACKTRACE_MAX 16            /* frames printed after a guest fault */
@@ -193,7 +194,7 @@ void vm_kick(struct hv_vm *vm);
 int vm_create(struct hv_vm *vm, const struct hv_backend *be, uint64_t mem_size);
 int vm_load(struct hv_vm *vm, const struct hv_image *img, int argc, char **argv);
 int vm_run(struct hv_vm *vm);
-/* The guest's monotonic clock starts now (boot info's tsc_base): just before it first runs. */
+/* The guest's clock starts now (boot info's tsc_hz and tsc_base): just before it first runs. */
 void vm_start_clock(struct hv_vm *vm);
 void vm_destroy(struct hv_vm *vm);
 

@@ -92,7 +92,8 @@ int vm_run(struct hv_vm *vm)
 {
 	struct hv_vmexit x = { .reason = HV_X_INTR };
 
-	vm_start_clock(vm);
+	if (vm->be->vm_start(vm) == 0)
+		vm_start_clock(vm);
 	/* A thread that cannot start ends the VM (vm_fail) before its first entry. */
 	virtio_devs_start(vm);
 	while (!vm_ended(vm)) {
