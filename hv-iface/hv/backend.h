@@ -45,11 +45,11 @@ struct hv_vmexit {
 			uint8_t size; /* 1, 2 or 4 bytes */
 			bool is_write;
 			uint32_t count; /* 1 but for string instructions */
-			uint32_t data;  /* out: the value; in: hv's answer */
+			uint32_t data;	/* out: the value; in: hv's answer */
 		} io;
 		struct {
 			uint64_t addr;
-			uint32_t len;   /* 1, 2, 4 or 8; 0 when the instruction is not known */
+			uint32_t len; /* 1, 2, 4 or 8; 0 when the instruction is not known */
 			bool is_write;
 			uint8_t data[8]; /* write: the bytes; read: hv's answer */
 		} mmio;

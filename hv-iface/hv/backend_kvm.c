@@ -52,9 +52,10 @@ static int kvm_open(bool quiet)
 					"(modprobe kvm_intel or kvm_amd), run on a host with KVM, "
 					"or use --backend=proc\n");
 		else if (errno == EACCES || errno == EPERM)
-			fprintf(stderr, "hv: /dev/kvm: permission denied: add yourself to its "
-					"group (ls -l /dev/kvm; usermod -aG kvm $USER), run as root, "
-					"or use --backend=proc\n");
+			fprintf(stderr,
+				"hv: /dev/kvm: permission denied: add yourself to its "
+				"group (ls -l /dev/kvm; usermod -aG kvm $USER), run as root, "
+				"or use --backend=proc\n");
 		else
 			fprintf(stderr, "hv: /dev/kvm: %s\n", strerror(errno));
 		return HV_EXIT_UNAVAILABLE;
@@ -84,9 +85,10 @@ static int host_error(struct hv_vm *vm, const char *what)
  */
 static void zap_only_deleted_slots(int vm_fd)
 {
-	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2) & KVM_X86_QUIRK_SLOT_ZAP_ALL) {
-		struct kvm_enable_cap cap = { .cap = KVM_CAP_DISABLE_QUIRKS2,
-					      .args = { KVM_X86_QUIRK_SLOT_ZAP_ALL } };
+	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2) &
+	    KVM_X86_QUIRK_SLOT_ZAP_ALL) {
+		struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2,
+					     .args = {KVM_X86_QUIRK_SLOT_ZAP_ALL}};
 
 		(void)ioctl(vm_fd, KVM_ENABLE_CAP, &cap);
 	}
@@ -117,10 +119,10 @@ static int kvm_vm_create(struct hv_vm *vm, uint64_t mem_size)
 	}
 	vm->mem_size = mem_size;
 	region = (struct kvm_userspace_memory_region){
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = mem_size,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->mem,
+	    .slot = 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = mem_size,
+	    .userspace_addr = (uint64_t)(uintptr_t)vm->mem,
 	};
 	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return host_error(vm, "KVM_SET_USER_MEMORY_REGION");
@@ -144,8 +146,8 @@ static int kvm_vm_create(struct hv_vm *vm, uint64_t mem_size)
 	/* Slot 0 is RAM; KVM numbers user slots below the count it reports. */
 	slots = ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	k->grant_pages = slots > 1 && (uint64_t)slots - 1 < HV_GRANT_WINDOW_SIZE / HV_PAGE_SIZE
-				 ? (uint32_t)slots - 1
-				 : HV_GRANT_WINDOW_SIZE / HV_PAGE_SIZE;
+			     ? (uint32_t)slots - 1
+			     : HV_GRANT_WINDOW_SIZE / HV_PAGE_SIZE;
 	return 0;
 }
 
@@ -180,7 +182,8 @@ static void read_fault(struct hv_vm *vm, struct hv_vmexit *x)
 
 	if (ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
 	    ioctl(k->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
-		vm_fail(vm, HV_EXIT_OSERR, "reading registers after a guest fault: %s", strerror(errno));
+		vm_fail(vm, HV_EXIT_OSERR, "reading registers after a guest fault: %s",
+			strerror(errno));
 		x->reason = HV_X_ENDED;
 		return;
 	}
@@ -193,8 +196,13 @@ static void read_fault(struct hv_vm *vm, struct hv_vmexit *x)
 	memcpy(f, vm->mem + regs.rsp, sizeof(f));
 	x->reason = HV_X_FAULT;
 	x->fault = (struct hv_fault){
-		.vector = f[F_VECTOR], .error = f[F_ERROR], .rip = f[F_RIP], .rsp = f[F_RSP],
-		.rbp = regs.rbp, .cr2 = sregs.cr2, .ring0 = (f[F_CS] & 3) != 3,
+	    .vector = f[F_VECTOR],
+	    .error = f[F_ERROR],
+	    .rip = f[F_RIP],
+	    .rsp = f[F_RSP],
+	    .rbp = regs.rbp,
+	    .cr2 = sregs.cr2,
+	    .ring0 = (f[F_CS] & 3) != 3,
 	};
 }
 
@@ -205,7 +213,7 @@ static void read_shutdown(struct hv_vm *vm, struct hv_vmexit *x)
 	struct kvm_sregs sregs;
 
 	x->reason = HV_X_SHUTDOWN;
-	x->fault = (struct hv_fault){ 0 };
+	x->fault = (struct hv_fault){0};
 	if (ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) == 0 &&
 	    ioctl(k->vcpu_fd, KVM_GET_SREGS, &sregs) == 0) {
 		x->fault.rip = regs.rip;
@@ -252,7 +260,8 @@ static void kvm_run_vcpu(struct hv_vm *vm, struct hv_vmexit *x)
 		x->io.count = run->io.count;
 		x->io.data = 0;
 		if (run->io.data_offset <= k->run_size - 4 && run->io.size <= 4)
-			memcpy(&x->io.data, (const uint8_t *)run + run->io.data_offset, run->io.size);
+			memcpy(&x->io.data, (const uint8_t *)run + run->io.data_offset,
+			       run->io.size);
 		else
 			x->io.count = 0; /* not an access hv can read: refused as a bad one */
 		return;
@@ -263,11 +272,10 @@ static void kvm_run_vcpu(struct hv_vm *vm, struct hv_vmexit *x)
 		x->mmio.is_write = run->mmio.is_write;
 		memcpy(x->mmio.data, run->mmio.data, sizeof(x->mmio.data));
 		return;
-	case KVM_EXIT_SHUTDOWN:
-		read_shutdown(vm, x);
-		return;
+	case KVM_EXIT_SHUTDOWN: read_shutdown(vm, x); return;
 	case KVM_EXIT_INTERNAL_ERROR:
-		vm_fail(vm, HV_EXIT_GUEST_CRASH, "KVM internal error, suberror %u (emulation failed?)",
+		vm_fail(vm, HV_EXIT_GUEST_CRASH,
+			"KVM internal error, suberror %u (emulation failed?)",
 			run->internal.suberror);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
@@ -324,11 +332,11 @@ static void kvm_vm_destroy(struct hv_vm *vm)
 static int set_slot(struct hv_vm *vm, uint32_t i, uint8_t *page, bool readonly)
 {
 	struct kvm_userspace_memory_region region = {
-		.slot = 1 + i,
-		.flags = readonly ? KVM_MEM_READONLY : 0,
-		.guest_phys_addr = HV_GRANT_WINDOW + (uint64_t)i * HV_PAGE_SIZE,
-		.memory_size = page ? HV_PAGE_SIZE : 0,
-		.userspace_addr = (uint64_t)(uintptr_t)page,
+	    .slot = 1 + i,
+	    .flags = readonly ? KVM_MEM_READONLY : 0,
+	    .guest_phys_addr = HV_GRANT_WINDOW + (uint64_t)i * HV_PAGE_SIZE,
+	    .memory_size = page ? HV_PAGE_SIZE : 0,
+	    .userspace_addr = (uint64_t)(uintptr_t)page,
 	};
 
 	return ioctl(kvm_of(vm)->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
@@ -353,29 +361,29 @@ static uint32_t kvm_grant_pages(struct hv_vm *vm)
 static int kvm_doorbell(struct hv_vm *vm, uint64_t gpa, bool any, uint32_t datamatch, int fd)
 {
 	struct kvm_ioeventfd ioe = {
-		.datamatch = datamatch,
-		.addr = gpa,
-		.len = 4,
-		.fd = fd,
-		.flags = any ? 0 : KVM_IOEVENTFD_FLAG_DATAMATCH,
+	    .datamatch = datamatch,
+	    .addr = gpa,
+	    .len = 4,
+	    .fd = fd,
+	    .flags = any ? 0 : KVM_IOEVENTFD_FLAG_DATAMATCH,
 	};
 
 	return ioctl(kvm_of(vm)->vm_fd, KVM_IOEVENTFD, &ioe) < 0 ? -errno : 0;
 }
 
 const struct hv_backend hv_backend_kvm = {
-	.name = "kvm",
-	.exit_means = "a return from KVM_RUN to hv",
-	.open = kvm_open,
-	.vm_create = kvm_vm_create,
-	.vm_boot = kvm_vm_boot,
-	.vm_start = kvm_vm_start,
-	.run = kvm_run_vcpu,
-	.kick = kvm_kick,
-	.stop = kvm_stop,
-	.vm_destroy = kvm_vm_destroy,
-	.grant_map = kvm_grant_map,
-	.grant_unmap = kvm_grant_unmap,
-	.grant_pages = kvm_grant_pages,
-	.doorbell = kvm_doorbell,
+    .name = "kvm",
+    .exit_means = "a return from KVM_RUN to hv",
+    .open = kvm_open,
+    .vm_create = kvm_vm_create,
+    .vm_boot = kvm_vm_boot,
+    .vm_start = kvm_vm_start,
+    .run = kvm_run_vcpu,
+    .kick = kvm_kick,
+    .stop = kvm_stop,
+    .vm_destroy = kvm_vm_destroy,
+    .grant_map = kvm_grant_map,
+    .grant_unmap = kvm_grant_unmap,
+    .grant_pages = kvm_grant_pages,
+    .doorbell = kvm_doorbell,
 };

@@ -29,10 +29,10 @@
 #include "x86_decode.h"
 
 #define CALIBRATE_NS 2000000 /* the TSC is measured against the host clock over this, at least */
-#define MAX_RANGES (PROC_BATCH_MAX - 3) /* the guest's mapped ranges (vm.c passes fewer) */
+#define MAX_RANGES   (PROC_BATCH_MAX - 3) /* the guest's mapped ranges (vm.c passes fewer) */
 
 struct proc_vm {
-	struct proc_child child; /* the vCPU thread's, which traces it */
+	struct proc_child child;   /* the vCPU thread's, which traces it */
 	pthread_mutex_t kick_lock; /* a kick from another thread against the child's end */
 	int memfd;
 	struct pg_range ranges[MAX_RANGES]; /* vm_boot's, mapped at the first run */
@@ -47,7 +47,7 @@ static struct {
 	pthread_mutex_t lock;
 	uint64_t ns0, tsc0;
 	uint64_t hz; /* 0 until measured */
-} tsc = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} tsc = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct proc_vm *proc_of(struct hv_vm *vm)
 {
@@ -134,7 +134,8 @@ static int proc_vm_boot(struct hv_vm *vm, const struct pg_range *r, unsigned n)
 		if (!(r[i].attr & PG_USER) || r[i].gpa + r[i].size > vm->mem_size)
 			continue;
 		if (p->nr_ranges == MAX_RANGES) {
-			vm_fail(vm, HV_EXIT_IMAGE, "too many ranges to map (at most %d)", MAX_RANGES);
+			vm_fail(vm, HV_EXIT_IMAGE, "too many ranges to map (at most %d)",
+				MAX_RANGES);
 			return HV_EXIT_IMAGE;
 		}
 		p->ranges[p->nr_ranges++] = r[i];
@@ -144,7 +145,8 @@ static int proc_vm_boot(struct hv_vm *vm, const struct pg_range *r, unsigned n)
 
 static int prot_of(unsigned attr)
 {
-	return PROT_READ | ((attr & PG_WRITE) ? PROT_WRITE : 0) | ((attr & PG_EXEC) ? PROT_EXEC : 0);
+	return PROT_READ | ((attr & PG_WRITE) ? PROT_WRITE : 0) |
+	       ((attr & PG_EXEC) ? PROT_EXEC : 0);
 }
 
 /* The vCPU thread, before the first run: the child, its memory, its filter, its registers. */
@@ -156,16 +158,22 @@ static int proc_vm_start(struct hv_vm *vm)
 
 	rc = proc_child_spawn(&p->child, p->memfd);
 	if (rc) {
-		vm_fail(vm, HV_EXIT_UNAVAILABLE, "starting the guest's process: %s%s", strerror(-rc),
+		vm_fail(vm, HV_EXIT_UNAVAILABLE, "starting the guest's process: %s%s",
+			strerror(-rc),
 			rc == -EPERM ? " (is hv itself traced, by strace or gdb? the proc backend "
-				       "traces its guests)" : "");
+				       "traces its guests)"
+				     : "");
 		return HV_EXIT_UNAVAILABLE;
 	}
-	/* What hv wrote (boot info, image) is faulted in now, not page by page as the guest runs. */
+	/* What hv wrote (boot info, image) is faulted in now, not page by page as the guest runs.
+	 */
 	for (unsigned i = 0; i < p->nr_ranges; i++)
 		maps[i] = (struct proc_map){
-			.addr = p->ranges[i].gpa, .len = p->ranges[i].size, .off = p->ranges[i].gpa,
-			.prot = prot_of(p->ranges[i].attr), .populate = p->ranges[i].gpa < vm->heap_lo,
+		    .addr = p->ranges[i].gpa,
+		    .len = p->ranges[i].size,
+		    .off = p->ranges[i].gpa,
+		    .prot = prot_of(p->ranges[i].attr),
+		    .populate = p->ranges[i].gpa < vm->heap_lo,
 		};
 	rc = proc_child_start(&p->child, maps, p->nr_ranges, HV_GRANT_WINDOW,
 			      HV_GRANT_WINDOW + HV_GRANT_WINDOW_SIZE);
@@ -176,12 +184,12 @@ static int proc_vm_start(struct hv_vm *vm)
 	}
 	/* The first entry, as on KVM: every register zero but these. */
 	struct user_regs_struct boot = {
-		.rip = vm->entry,
-		.rsp = vm->stack_hi,
-		.rdi = HV_L_BOOT_INFO,
-		.eflags = 0x202,
-		.cs = p->child.regs.cs,
-		.ss = p->child.regs.ss,
+	    .rip = vm->entry,
+	    .rsp = vm->stack_hi,
+	    .rdi = HV_L_BOOT_INFO,
+	    .eflags = 0x202,
+	    .cs = p->child.regs.cs,
+	    .ss = p->child.regs.ss,
 	};
 	proc_child_set_regs(&p->child, &boot);
 	vm->tsc_hz = tsc_hz();
@@ -191,9 +199,9 @@ static int proc_vm_start(struct hv_vm *vm)
 /* user_regs_struct's general-purpose registers in x86's encoding order, and back. */
 static void gprs_get(const struct user_regs_struct *r, uint64_t g[X86_NR_GPRS])
 {
-	const uint64_t v[X86_NR_GPRS] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp,
-					  r->rsi, r->rdi, r->r8,  r->r9,  r->r10, r->r11,
-					  r->r12, r->r13, r->r14, r->r15 };
+	const uint64_t v[X86_NR_GPRS] = {r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp,
+					 r->rsi, r->rdi, r->r8,	 r->r9,	 r->r10, r->r11,
+					 r->r12, r->r13, r->r14, r->r15};
 
 	memcpy(g, v, sizeof(v));
 }
@@ -206,7 +214,8 @@ static void gprs_set(struct user_regs_struct *r, const uint64_t g[X86_NR_GPRS])
 	r->r12 = g[X86_R12], r->r13 = g[X86_R13], r->r14 = g[X86_R14], r->r15 = g[X86_R15];
 }
 
-/* The instruction at the guest's rip, from its memory: 0, or -EINVAL when hv does not emulate it. */
+/* The instruction at the guest's rip, from its memory: 0, or -EINVAL when hv does not emulate it.
+ */
 static int decode_at_rip(struct hv_vm *vm, struct x86_insn *insn)
 {
 	uint64_t rip = proc_of(vm)->child.regs.rip;
@@ -243,8 +252,8 @@ static void set_fault(struct hv_vm *vm, struct hv_vmexit *x, uint64_t vector, ui
 	const struct user_regs_struct *regs = &proc_of(vm)->child.regs;
 
 	x->reason = HV_X_FAULT;
-	x->fault = (struct hv_fault){ .vector = vector, .error = error, .rip = regs->rip,
-				      .rsp = regs->rsp, .rbp = regs->rbp };
+	x->fault = (struct hv_fault){
+	    .vector = vector, .error = error, .rip = regs->rip, .rsp = regs->rsp, .rbp = regs->rbp};
 }
 
 /* Whether the guest's page tables on KVM map addr with no memory behind it (an MMIO exit there). */
@@ -279,7 +288,8 @@ static void port_io(struct hv_vm *vm, struct hv_vmexit *x, const struct x86_insn
 	p->complete = true;
 }
 
-/* A load or store where the guest has no memory: a device register, the doorbell or a grant page. */
+/* A load or store where the guest has no memory: a device register, the doorbell or a grant page.
+ */
 static void mmio(struct hv_vm *vm, struct hv_vmexit *x, uint64_t addr, bool accerr)
 {
 	struct proc_vm *p = proc_of(vm);
@@ -367,18 +377,13 @@ static void decode_stop(struct hv_vm *vm, struct hv_vmexit *x, const siginfo_t *
 	const struct user_regs_struct *regs = &proc_of(vm)->child.regs;
 
 	switch (si->si_signo) {
-	case PROC_KICK_SIGNAL:
-		x->reason = HV_X_INTR;
-		return;
-	case SIGSEGV:
-		segv(vm, x, si);
-		return;
+	case PROC_KICK_SIGNAL: x->reason = HV_X_INTR; return;
+	case SIGSEGV: segv(vm, x, si); return;
 	case SIGFPE:
-		set_fault(vm, x, si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF ? 0 : 19, 0);
+		set_fault(vm, x, si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF ? 0 : 19,
+			  0);
 		return;
-	case SIGILL:
-		set_fault(vm, x, 6, 0);
-		return;
+	case SIGILL: set_fault(vm, x, 6, 0); return;
 	case SIGTRAP:
 		/* int3 reports the address after it, as the CPU's #BP does. */
 		set_fault(vm, x, si->si_code == SI_KERNEL ? 3 : 1, 0);
@@ -390,12 +395,12 @@ static void decode_stop(struct hv_vm *vm, struct hv_vmexit *x, const siginfo_t *
 	case SIGSYS:
 		x->reason = HV_X_SYSCALL;
 		x->fault = (struct hv_fault){
-			.nr = (uint64_t)si->si_syscall,
-			.compat = si->si_arch != AUDIT_ARCH_X86_64,
-			/* The address after the 2-byte syscall or int 0x80: name the instruction. */
-			.rip = (uint64_t)(uintptr_t)si->si_call_addr - 2,
-			.rsp = regs->rsp,
-			.rbp = regs->rbp,
+		    .nr = (uint64_t)si->si_syscall,
+		    .compat = si->si_arch != AUDIT_ARCH_X86_64,
+		    /* The address after the 2-byte syscall or int 0x80: name the instruction. */
+		    .rip = (uint64_t)(uintptr_t)si->si_call_addr - 2,
+		    .rsp = regs->rsp,
+		    .rbp = regs->rbp,
 		};
 		return;
 	default:
@@ -426,16 +431,15 @@ static void proc_run(struct hv_vm *vm, struct hv_vmexit *x)
 		return;
 	case PROC_STOP_EXITED:
 		if (WIFSIGNALED(stop.status))
-			vm_fail(vm, HV_EXIT_GUEST_CRASH, "the guest's process was killed by signal %d (%s)",
+			vm_fail(vm, HV_EXIT_GUEST_CRASH,
+				"the guest's process was killed by signal %d (%s)",
 				WTERMSIG(stop.status), strsignal(WTERMSIG(stop.status)));
 		else
 			vm_fail(vm, HV_EXIT_GUEST_CRASH, "the guest's process exited with %d",
 				WEXITSTATUS(stop.status));
 		x->reason = HV_X_ENDED;
 		return;
-	case PROC_STOP_SIGNAL:
-		decode_stop(vm, x, &stop.si);
-		return;
+	case PROC_STOP_SIGNAL: decode_stop(vm, x, &stop.si); return;
 	}
 }
 
@@ -505,18 +509,18 @@ static int proc_doorbell(struct hv_vm *vm, uint64_t gpa, bool any, uint32_t data
 }
 
 const struct hv_backend hv_backend_proc = {
-	.name = "proc",
-	.exit_means = "a stop of the guest's process that hv served",
-	.open = proc_open,
-	.vm_create = proc_vm_create,
-	.vm_boot = proc_vm_boot,
-	.vm_start = proc_vm_start,
-	.run = proc_run,
-	.kick = proc_kick,
-	.stop = proc_stop,
-	.vm_destroy = proc_vm_destroy,
-	.grant_map = proc_grant_map,
-	.grant_unmap = proc_grant_unmap,
-	.grant_pages = proc_grant_pages,
-	.doorbell = proc_doorbell,
+    .name = "proc",
+    .exit_means = "a stop of the guest's process that hv served",
+    .open = proc_open,
+    .vm_create = proc_vm_create,
+    .vm_boot = proc_vm_boot,
+    .vm_start = proc_vm_start,
+    .run = proc_run,
+    .kick = proc_kick,
+    .stop = proc_stop,
+    .vm_destroy = proc_vm_destroy,
+    .grant_map = proc_grant_map,
+    .grant_unmap = proc_grant_unmap,
+    .grant_pages = proc_grant_pages,
+    .doorbell = proc_doorbell,
 };

@@ -34,7 +34,7 @@ static int stub_err;
 
 /* Where the syscall gadget's int3 leaves rip. */
 #define GADGET_DONE (PROC_STUB_SYSCALL + 3)
-#define BATCH_DONE (PROC_STUB_BASE + 0x61) /* the batch's trap, stub.S */
+#define BATCH_DONE  (PROC_STUB_BASE + 0x61) /* the batch's trap, stub.S */
 
 /*
  * The entry point shows whether the stub was linked where backend_proc_child.h
@@ -203,7 +203,7 @@ int proc_child_spawn(struct proc_child *c, int memfd)
 	 * own) and this thread waits for that (CLONE_VFORK): no copy of hv's page
 	 * tables, which on a nested host costs more than the exec itself.
 	 */
-	args = (struct child_args){ memfd, sv[1], parent };
+	args = (struct child_args){memfd, sv[1], parent};
 	pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 	if (pid < 0) {
 		err = -errno;
@@ -289,8 +289,8 @@ static int run_gadget(struct proc_child *c, struct user_regs_struct *r, uint64_t
 	}
 }
 
-long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2, long a3,
-			long a4, long a5)
+long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2, long a3, long a4,
+			long a5)
 {
 	struct user_regs_struct r = c->regs;
 	int err;

@@ -28,21 +28,21 @@
 #include <sys/user.h>
 
 /* The stub's layout, fixed by proc_stub/stub.ld and the .org lines of stub.S. */
-#define PROC_STUB_BASE 0x100000000000ULL    /* _start: int3; jmp _start */
-#define PROC_STUB_SYSCALL 0x100000000010ULL /* syscall; int3 */
-#define PROC_STUB_BATCH 0x100000000020ULL   /* a list of calls, then int3 */
-#define PROC_STUB_SCRATCH 0x100000001000ULL /* one read-write page for hv */
+#define PROC_STUB_BASE	       0x100000000000ULL /* _start: int3; jmp _start */
+#define PROC_STUB_SYSCALL      0x100000000010ULL /* syscall; int3 */
+#define PROC_STUB_BATCH	       0x100000000020ULL /* a list of calls, then int3 */
+#define PROC_STUB_SCRATCH      0x100000001000ULL /* one read-write page for hv */
 #define PROC_STUB_SCRATCH_SIZE 4096
 
 /* The signal proc_child_kick sends: ignored by default, so a stray one is harmless. */
 #define PROC_KICK_SIGNAL SIGURG
 
 struct proc_child {
-	pid_t pid;  /* -1 when none (never spawned, or reaped) */
-	int pidfd;  /* the child, for kicks that cannot hit a recycled pid; -1 when none */
-	int sock;   /* hv's end of a SOCK_DGRAM socketpair; the child's end is its fd 1 */
-	int status; /* waitpid's status once the child is reaped */
-	bool running;      /* resumed and not yet seen stopped */
+	pid_t pid;	   /* -1 when none (never spawned, or reaped) */
+	int pidfd;	   /* the child, for kicks that cannot hit a recycled pid; -1 when none */
+	int sock;	   /* hv's end of a SOCK_DGRAM socketpair; the child's end is its fd 1 */
+	int status;	   /* waitpid's status once the child is reaped */
+	bool running;	   /* resumed and not yet seen stopped */
 	bool kick_pending; /* a kick arrived during an injected call: reported at next resume */
 	bool regs_dirty;   /* regs changed since the stop: written back before the next resume */
 	struct user_regs_struct regs; /* as of the last stop; change with proc_child_set_regs */
@@ -51,7 +51,7 @@ struct proc_child {
 enum proc_stop_kind {
 	PROC_STOP_SIGNAL, /* stopped at a signal: si says which; it is never delivered */
 	PROC_STOP_EXITED, /* the child is gone and reaped: status says how */
-	PROC_STOP_INTR,   /* hv's thread got a signal: the child still runs; call proc_child_wait */
+	PROC_STOP_INTR,	  /* hv's thread got a signal: the child still runs; call proc_child_wait */
 };
 
 struct proc_stop {
@@ -79,8 +79,8 @@ int proc_child_spawn(struct proc_child *c, int memfd);
  * seccomp filter refused it, -ECHILD when the child died meanwhile, -EBUSY
  * when the child is running.
  */
-long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2, long a3,
-			long a4, long a5);
+long proc_child_syscall(struct proc_child *c, long nr, long a0, long a1, long a2, long a3, long a4,
+			long a5);
 
 /* One call of a batch: its number, arguments, and (out) its result. */
 struct proc_call {
@@ -138,7 +138,8 @@ int proc_child_confine(struct proc_child *c, uint64_t window_lo, uint64_t window
 struct proc_map {
 	uint64_t addr, len, off;
 	int prot;
-	bool populate; /* fault its pages in now (MAP_POPULATE): hv wrote them, the guest reads them */
+	bool populate; /* fault its pages in now (MAP_POPULATE): hv wrote them, the guest reads them
+			*/
 };
 
 /*

@@ -22,7 +22,7 @@
 
 /* Room for the filter in the scratch page, after its sock_fprog. */
 #define FILTER_OFFSET 64
-#define FILTER_MAX 128
+#define FILTER_MAX    128
 _Static_assert(FILTER_OFFSET + FILTER_MAX * sizeof(struct sock_filter) <= PROC_STUB_SCRATCH_SIZE,
 	       "the filter must fit in the stub's scratch page");
 
@@ -192,7 +192,9 @@ static int send_fd(struct proc_child *c, int fd)
 	} ctl = {0};
 	char byte = 0;
 	struct iovec iov = {&byte, 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf)};
 	struct fd_msg in = {0};
 	long r;
@@ -235,8 +237,8 @@ static int send_fd(struct proc_child *c, int fd)
 int proc_child_map_foreign(struct proc_child *c, int fd, uint64_t addr, int prot, uint64_t off)
 {
 	struct proc_call calls[2] = {
-		{ .nr = __NR_mmap, .a = { (long)addr, 4096, prot, MAP_SHARED | MAP_FIXED, 0, (long)off } },
-		{ .nr = __NR_close, .a = { 0 } },
+	    {.nr = __NR_mmap, .a = {(long)addr, 4096, prot, MAP_SHARED | MAP_FIXED, 0, (long)off}},
+	    {.nr = __NR_close, .a = {0}},
 	};
 	int err;
 
@@ -281,11 +283,11 @@ static int confine_calls(struct proc_child *c, struct proc_call *calls, unsigned
 				      (size_t)len * sizeof(insn[0]));
 	if (err < 0)
 		return err;
-	calls[(*n)++] = (struct proc_call){ .nr = __NR_close, .a = { 0 } };
+	calls[(*n)++] = (struct proc_call){.nr = __NR_close, .a = {0}};
 	/* Required to install a filter without CAP_SYS_ADMIN; also no exec may gain privileges. */
-	calls[(*n)++] = (struct proc_call){ .nr = __NR_prctl, .a = { PR_SET_NO_NEW_PRIVS, 1 } };
+	calls[(*n)++] = (struct proc_call){.nr = __NR_prctl, .a = {PR_SET_NO_NEW_PRIVS, 1}};
 	calls[(*n)++] = (struct proc_call){
-		.nr = __NR_seccomp, .a = { SECCOMP_SET_MODE_FILTER, 0, (long)PROC_STUB_SCRATCH } };
+	    .nr = __NR_seccomp, .a = {SECCOMP_SET_MODE_FILTER, 0, (long)PROC_STUB_SCRATCH}};
 	return 0;
 }
 
@@ -305,10 +307,10 @@ int proc_child_start(struct proc_child *c, const struct proc_map *maps, unsigned
 		return -E2BIG;
 	for (unsigned i = 0; i < n; i++)
 		calls[nr++] = (struct proc_call){
-			.nr = __NR_mmap,
-			.a = { (long)maps[i].addr, (long)maps[i].len, maps[i].prot,
-			       MAP_SHARED | MAP_FIXED_NOREPLACE | (maps[i].populate ? MAP_POPULATE : 0),
-			       0, (long)maps[i].off },
+		    .nr = __NR_mmap,
+		    .a = {(long)maps[i].addr, (long)maps[i].len, maps[i].prot,
+			  MAP_SHARED | MAP_FIXED_NOREPLACE | (maps[i].populate ? MAP_POPULATE : 0),
+			  0, (long)maps[i].off},
 		};
 	err = confine_calls(c, calls, &nr, window_lo, window_hi);
 	if (err == 0)

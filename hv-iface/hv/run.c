@@ -16,9 +16,10 @@ static void handle_io(struct hv_vm *vm, const struct hv_vmexit *x)
 		return;
 	}
 	if (!x->io.is_write || x->io.size != 4 || x->io.count != 1) {
-		vm_fail(vm, HV_EXIT_GUEST_ABI,
-			"hypercall port 0x%x used with %s of size %u, count %u (want one 32-bit out)",
-			port, x->io.is_write ? "out" : "in", x->io.size, x->io.count);
+		vm_fail(
+		    vm, HV_EXIT_GUEST_ABI,
+		    "hypercall port 0x%x used with %s of size %u, count %u (want one 32-bit out)",
+		    port, x->io.is_write ? "out" : "in", x->io.size, x->io.count);
 		return;
 	}
 	hypercall_dispatch(vm, (port - HV_PORT(0)) / 4, x->io.data);
@@ -52,12 +53,8 @@ static void handle_mmio(struct hv_vm *vm, struct hv_vmexit *x)
 static void handle_exit(struct hv_vm *vm, struct hv_vmexit *x)
 {
 	switch (x->reason) {
-	case HV_X_IO:
-		handle_io(vm, x);
-		break;
-	case HV_X_MMIO:
-		handle_mmio(vm, x);
-		break;
+	case HV_X_IO: handle_io(vm, x); break;
+	case HV_X_MMIO: handle_mmio(vm, x); break;
 	case HV_X_FAULT:
 		vm->stats.exits[HV_EXITK_FAULT]++;
 		fault_report(vm, &x->fault);
@@ -75,9 +72,7 @@ static void handle_exit(struct hv_vm *vm, struct hv_vmexit *x)
 		if (__atomic_load_n(&hv_stop_signal, __ATOMIC_SEQ_CST))
 			vm_stop_by_signal(vm);
 		break;
-	case HV_X_ENDED:
-		vm->stats.exits[HV_EXITK_OTHER]++;
-		break;
+	case HV_X_ENDED: vm->stats.exits[HV_EXITK_OTHER]++; break;
 	}
 }
 
@@ -90,7 +85,7 @@ void vm_stop_by_signal(struct hv_vm *vm)
 
 int vm_run(struct hv_vm *vm)
 {
-	struct hv_vmexit x = { .reason = HV_X_INTR };
+	struct hv_vmexit x = {.reason = HV_X_INTR};
 
 	if (vm->be->vm_start(vm) == 0)
 		vm_start_clock(vm);
@@ -103,7 +98,8 @@ int vm_run(struct hv_vm *vm)
 		vm->stats.ns_guest += hv_now_ns() - t0;
 		handle_exit(vm, &x);
 	}
-	/* The guest never runs again; the devices finish their request and stop, as does the ring. */
+	/* The guest never runs again; the devices finish their request and stop, as does the ring.
+	 */
 	vm->be->stop(vm);
 	virtio_devs_stop(vm);
 	send_ring_stop(vm);
