@@ -481,13 +481,22 @@ static void proc_vm_destroy(struct hv_vm *vm)
 	vm->mem = NULL;
 }
 
+/*
+ * A map that fails part way may leave the granter's memfd queued on the
+ * child's socket, where the guest could take it: the domain ends, and its
+ * process with it, before the guest runs again.
+ */
 static int proc_grant_map(struct hv_vm *vm, uint32_t i, struct hv_vm *granter, uint32_t frame,
 			  bool readonly)
 {
-	return proc_child_map_foreign(&proc_of(vm)->child, proc_of(granter)->memfd,
-				      HV_GRANT_WINDOW + (uint64_t)i * HV_PAGE_SIZE,
-				      readonly ? PROT_READ : PROT_READ | PROT_WRITE,
-				      (uint64_t)frame * HV_PAGE_SIZE);
+	int rc = proc_child_map_foreign(&proc_of(vm)->child, proc_of(granter)->memfd,
+					HV_GRANT_WINDOW + (uint64_t)i * HV_PAGE_SIZE,
+					readonly ? PROT_READ : PROT_READ | PROT_WRITE,
+					(uint64_t)frame * HV_PAGE_SIZE);
+
+	if (rc)
+		vm_fail(vm, HV_EXIT_OSERR, "grant map in the guest's process: %s", strerror(-rc));
+	return rc;
 }
 
 static int proc_grant_unmap(struct hv_vm *vm, uint32_t i)
