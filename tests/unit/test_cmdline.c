@@ -85,6 +85,23 @@ static void test_domains(void)
 	CHECK_EQ(c.nr_dom, 1);
 }
 
+/* --backend is global: once for every domain, anywhere among their options. */
+static void test_backend(void)
+{
+	CHECK_EQ(PARSE("img"), 0);
+	CHECK(c.backend == NULL);
+	CHECK_EQ(PARSE("--backend=proc", "img"), 0);
+	CHECK_STR_EQ(c.backend, "proc");
+	CHECK_EQ(PARSE("a.img", "::", "--backend=kvm", "b.img"), 0);
+	CHECK_STR_EQ(c.backend, "kvm");
+	CHECK_EQ(c.nr_dom, 2);
+	CHECK_EQ(PARSE("--backend=auto", "img"), 0);
+	CHECK_STR_EQ(c.backend, "auto");
+	refused(PARSE("--backend=xen", "img"), HV_EXIT_USAGE,
+		"--backend=xen: the backends are kvm, proc and auto");
+	refused(PARSE("--backend=", "img"), HV_EXIT_USAGE, "the backends are kvm, proc and auto");
+}
+
 static void test_help_version(void)
 {
 	CHECK_EQ(PARSE("--help", "--bogus"), 0);
@@ -256,6 +273,7 @@ int main(void)
 {
 	test_one_domain();
 	test_domains();
+	test_backend();
 	test_help_version();
 	test_refusals();
 	test_split();
