@@ -6,7 +6,9 @@
 #   block:   apps/blktest's bench on hv and on QEMU, and the same operations natively on the
 #            same host file (bench/blkbench.c), alternating, RUNS rounds each
 #   exits:   per packet and per block request on hv, from hv --stats
-# Usage: bench/io.sh BUILD_DIR   (RUNS=n rounds, PINGS=n packets per flood; needs root)
+# hv runs on every backend it has here (kvm where /dev/kvm is usable, proc always).
+# Usage: bench/io.sh BUILD_DIR   (RUNS=n rounds, PINGS=n packets per flood; BACKENDS="kvm proc"
+#        to choose the backends; needs root)
 set -euo pipefail
 
 B=$1
@@ -16,13 +18,18 @@ NS=pvkit-bench-$$
 SUBNET=10.91.0
 TMP=$(mktemp -d)
 source tests/lib.sh
+read -ra backends <<<"${BACKENDS:-$(hv_backends)}"
 cleanup() { guest_stop; netns_down "$NS"; ip link del pvkit-veth$$ 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 ((EUID == 0)) || { echo "bench-io needs root (network namespaces, tap devices)"; exit 1; }
-echo "bench-io on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, Linux $(uname -r)"
-grep -qwE 'vmx|svm' /proc/cpuinfo ||
+echo "bench-io on $(hostname): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')," \
+	"$(nproc) CPUs, Linux $(uname -r); hv backends: ${backends[*]}"
+if ! kvm_usable; then
+	echo "No usable /dev/kvm here: hv runs on proc."
+elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	echo "KVM here is software-assisted (no VMX/SVM visible): compare ratios, not absolute times."
+fi
 echo
 
 # flood PEER: packets per second and average RTT of ping -f -c PINGS.
@@ -44,16 +51,18 @@ ip -n "$NS-peer" addr add 10.92.0.2/24 dev veth0 && ip -n "$NS-peer" link set ve
 ip -n "$NS-peer" link set lo up
 for ((r = 1; r <= RUNS; r++)); do
 	printf '%-34s %s\n' "Linux over veth (the floor)" "$(flood 10.92.0.2)"
-	guest_start "$NS" "$TMP/hv-net.log" "answering" "$B/hv" --stats --net=tap0 \
-		"$B/apps/nettest.img" "ip=$SUBNET.2" >/dev/null
-	printf '%-34s %s\n' "nettest on hv (tap)" "$(flood "$SUBNET.2")"
-	guest_stop
-	if ((r == RUNS)); then
-		exits=$(sed -n 's/.*stats: \([0-9]*\) exits in.*/\1/p' "$TMP/hv-net.log")
-		echo "   hv --stats of that run: $exits exits for $((PINGS + 1)) echo requests and replies:" \
-			"$(awk -v e="$exits" -v n="$PINGS" 'BEGIN { printf "%.4f", e / n }') exits per packet"
-		sed -n 's/.*stats: \(virtio-net0: .*\)/      \1/p' "$TMP/hv-net.log"
-	fi
+	for be in "${backends[@]}"; do
+		guest_start "$NS" "$TMP/hv-net.log" "answering" "$B/hv" --backend="$be" --stats --net=tap0 \
+			"$B/apps/nettest.img" "ip=$SUBNET.2" >/dev/null
+		printf '%-34s %s\n' "nettest on hv, $be (tap)" "$(flood "$SUBNET.2")"
+		guest_stop
+		if ((r == RUNS)); then
+			exits=$(sed -n 's/.*stats: \([0-9]*\) exits in.*/\1/p' "$TMP/hv-net.log")
+			echo "   hv --stats of that run ($be): $exits exits for $((PINGS + 1)) echo requests and replies:" \
+				"$(awk -v e="$exits" -v n="$PINGS" 'BEGIN { printf "%.4f", e / n }') exits per packet"
+			sed -n 's/.*stats: \(virtio-net0: .*\)/      \1/p' "$TMP/hv-net.log"
+		fi
+	done
 	if command -v qemu-system-x86_64 >/dev/null; then
 		QEMU_OPTS="-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-device,netdev=n0" \
 			guest_start "$NS" "$TMP/qemu-net.log" "answering" mk/qemu-run.sh \
@@ -71,17 +80,22 @@ head -c $((64 << 20)) /dev/zero >"$disk"
 for ((r = 1; r <= RUNS; r++)); do
 	echo "-- round $r: native pread/pwrite on the host file (bench/blkbench.c)"
 	"$B/bench/blkbench" "$disk" 64 | sed 's/^/   /'
-	echo "-- round $r: blktest on hv (virtio-blk on the same file)"
-	"$B/hv" --stats --disk="$disk" "$B/apps/blktest.img" bench 64 >"$TMP/hv-blk.log" 2>&1
-	grep '^bench:' "$TMP/hv-blk.log" | sed 's/^/   /'
+	for be in "${backends[@]}"; do
+		echo "-- round $r: blktest on hv, $be (virtio-blk on the same file)"
+		"$B/hv" --backend="$be" --stats --disk="$disk" "$B/apps/blktest.img" bench 64 >"$TMP/hv-blk-$be.log" 2>&1 ||
+			{ echo "bench-io: blktest on hv, $be, failed:"; tail -n 20 "$TMP/hv-blk-$be.log"; exit 1; }
+		grep '^bench:' "$TMP/hv-blk-$be.log" | sed 's/^/   /'
+	done
 	if command -v qemu-system-x86_64 >/dev/null; then
 		echo "-- round $r: blktest on QEMU microvm TCG (virtio-blk on the same file)"
 		QEMU_OPTS="-drive if=none,id=d0,file=$disk,format=raw -device virtio-blk-device,drive=d0" \
 			mk/qemu-run.sh "$B/apps/blktest.img" bench 64 2>&1 | grep '^bench:' | sed 's/^/   /'
 	fi
 done
-exits=$(sed -n 's/.*stats: \([0-9]*\) exits in.*/\1/p' "$TMP/hv-blk.log")
-reqs=$(sed -n 's/.*virtio-blk0: \([0-9]*\) requests.*/\1/p' "$TMP/hv-blk.log")
-echo "hv --stats of the last hv run: $exits exits for $reqs block requests:" \
-	"$(awk -v e="$exits" -v n="$reqs" 'BEGIN { printf "%.4f", e / n }') exits per request"
-sed -n 's/.*stats: \(virtio-blk0: .*\)/   \1/p; s/.*stats:   \(block .*\)/   \1/' "$TMP/hv-blk.log"
+for be in "${backends[@]}"; do
+	exits=$(sed -n 's/.*stats: \([0-9]*\) exits in.*/\1/p' "$TMP/hv-blk-$be.log")
+	reqs=$(sed -n 's/.*virtio-blk0: \([0-9]*\) requests.*/\1/p' "$TMP/hv-blk-$be.log")
+	echo "hv --stats of the last hv run ($be): $exits exits for $reqs block requests:" \
+		"$(awk -v e="$exits" -v n="$reqs" 'BEGIN { printf "%.4f", e / n }') exits per request"
+	sed -n 's/.*stats: \(virtio-blk0: .*\)/   \1/p; s/.*stats:   \(block .*\)/   \1/' "$TMP/hv-blk-$be.log"
+done

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend_kvm.h"
 #include "hv.h"
 #include "paging.h"
 
@@ -54,28 +55,29 @@ int main(int argc, char **argv)
 	static const unsigned char bell[] = { 0xbb, 0x00, 0x00, 0x00, 0xc0, 0x89, 0x03, 0xeb, 0xfc };
 	int doorbell = argc > 1 && !strcmp(argv[1], "doorbell");
 	long n = argc > 2 ? atol(argv[2]) : 10000;
-	struct hv_vm vm = { .vm_fd = -1 };
 	struct kvm_userspace_memory_region region;
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm_fd, vcpu_fd;
+	uint8_t *mem;
 	uint64_t cr3;
 
 	if (kvm < 0)
 		return fail("/dev/kvm");
-	vm.vm_fd = ioctl(kvm, KVM_CREATE_VM, 0);
-	vm.mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (vm.vm_fd < 0 || vm.mem == MAP_FAILED)
+	vm_fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm_fd < 0 || mem == MAP_FAILED)
 		return fail("KVM_CREATE_VM");
 	region = (struct kvm_userspace_memory_region){ .slot = 0, .memory_size = MEM,
-						       .userspace_addr = (uintptr_t)vm.mem };
-	if (ioctl(vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+						       .userspace_addr = (uintptr_t)mem };
+	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return fail("KVM_SET_USER_MEMORY_REGION");
-	vm.vcpu_fd = ioctl(vm.vm_fd, KVM_CREATE_VCPU, 0);
+	vcpu_fd = ioctl(vm_fd, KVM_CREATE_VCPU, 0);
 	struct kvm_run *run = mmap(NULL, (size_t)ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0),
-				   PROT_READ | PROT_WRITE, MAP_SHARED, vm.vcpu_fd, 0);
-	if (vm.vcpu_fd < 0 || run == MAP_FAILED)
+				   PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
+	if (vcpu_fd < 0 || run == MAP_FAILED)
 		return fail("KVM_CREATE_VCPU");
-	memcpy(vm.mem + CODE, doorbell ? bell : exits, doorbell ? sizeof(bell) : sizeof(exits));
-	cpu_write_tables(vm.mem);
+	memcpy(mem + CODE, doorbell ? bell : exits, doorbell ? sizeof(bell) : sizeof(exits));
+	kvm_cpu_write_tables(mem);
 	struct pg_range r[] = {
 		{ HV_L_GDT, HV_PAGE_SIZE, PG_WRITE }, { HV_L_IDT, HV_PAGE_SIZE, 0 },
 		{ HV_L_TSS, HV_L_STUBS - HV_L_TSS, PG_WRITE }, { HV_L_STUBS, HV_PAGE_SIZE, PG_EXEC },
@@ -83,17 +85,18 @@ int main(int argc, char **argv)
 		{ CODE, HV_PAGE_SIZE, PG_USER | PG_EXEC }, { MEM - HV_PAGE_SIZE, HV_PAGE_SIZE, PG_USER | PG_WRITE },
 		{ DOORBELL, HV_PAGE_SIZE, PG_USER | PG_WRITE },
 	};
-	if (paging_build(vm.mem, HV_L_PT_POOL, HV_L_BOOT_INFO, r, sizeof(r) / sizeof(r[0]), &cr3))
+	if (paging_build(mem, HV_L_PT_POOL, HV_L_BOOT_INFO, r, sizeof(r) / sizeof(r[0]), &cr3))
 		return fail("paging_build");
-	vm.entry = CODE;
-	vm.stack_hi = MEM;
-	if (cpu_set_boot_state(&vm, cr3))
-		return fail("cpu_set_boot_state");
+	int rc = kvm_cpu_set_boot_state(vcpu_fd, CODE, MEM, HV_L_BOOT_INFO, cr3);
+	if (rc) {
+		errno = -rc;
+		return fail("kvm_cpu_set_boot_state");
+	}
 	if (!doorbell) {
 		uint64_t t0 = now_ns();
 
 		for (long i = 0; i < n; i++)
-			if (ioctl(vm.vcpu_fd, KVM_RUN, 0) < 0 || run->exit_reason != KVM_EXIT_IO)
+			if (ioctl(vcpu_fd, KVM_RUN, 0) < 0 || run->exit_reason != KVM_EXIT_IO)
 				return fail("KVM_RUN: not a port exit");
 		printf("exit_ns=%.1f exits=%ld\n", (double)(now_ns() - t0) / (double)n, n);
 		return 0;
@@ -104,12 +107,12 @@ int main(int argc, char **argv)
 	struct itimerval it = { .it_value = { n / 1000, (n % 1000) * 1000 } };
 	uint64_t count = 0, t0;
 
-	if (efd < 0 || ioctl(vm.vm_fd, KVM_IOEVENTFD, &io) < 0)
+	if (efd < 0 || ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0)
 		return fail("KVM_IOEVENTFD");
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 	t0 = now_ns();
-	if (ioctl(vm.vcpu_fd, KVM_RUN, 0) == 0 || errno != EINTR)
+	if (ioctl(vcpu_fd, KVM_RUN, 0) == 0 || errno != EINTR)
 		return fail("KVM_RUN: want EINTR from the alarm");
 	uint64_t ns = now_ns() - t0;
 	if (read(efd, &count, sizeof(count)) != sizeof(count) || !count)

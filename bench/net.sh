@@ -7,9 +7,11 @@
 #          QEMU, and into the same program natively
 #   Redis: redis-benchmark GET and SET, with and without pipelining, against apps/kvstore
 #          (memory only) on hv and QEMU, and against redis-server (no persistence) natively
-# The clients run in a namespace of this script's own; each round runs every target once,
-# alternating; the summary is the median over RUNS rounds.
-# Usage: bench/net.sh BUILD_DIR   (RUNS=n rounds, default 3; SECONDS_PER=n wrk duration)
+# hv runs on every backend it has here (kvm where /dev/kvm is usable, proc always). The clients
+# run in a namespace of this script's own; each round runs every target once, alternating; the
+# summary is the median over RUNS rounds.
+# Usage: bench/net.sh BUILD_DIR   (RUNS=n rounds, default 3; SECONDS_PER=n wrk duration;
+#        BACKENDS="kvm proc" to choose the backends)
 set -euo pipefail
 
 B=$1
@@ -19,6 +21,7 @@ NS=pvkit-bnet-$$
 SUB=10.93.0 VETH=10.94.0
 TMP=$(mktemp -d)
 source tests/lib.sh
+read -ra backends <<<"${BACKENDS:-$(hv_backends)}"
 native_pids=()
 cleanup() {
 	guest_stop
@@ -36,9 +39,13 @@ done
 have_qemu=0
 command -v qemu-system-x86_64 >/dev/null && have_qemu=1
 
-echo "bench-net on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, Linux $(uname -r)"
-grep -qwE 'vmx|svm' /proc/cpuinfo ||
+echo "bench-net on $(hostname): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')," \
+	"$(nproc) CPUs, Linux $(uname -r); hv backends: ${backends[*]}"
+if ! kvm_usable; then
+	echo "No usable /dev/kvm here: hv runs on proc."
+elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	echo "KVM here is software-assisted (no VMX/SVM visible): compare ratios, not absolute times."
+fi
 echo "guests: 1 vCPU each; nginx: 1 worker; redis-server: no persistence; kvstore: memory only"
 echo "clients in a namespace: wrk -t2 -c32 -d${DUR}s; redis-benchmark -c 50 -n 100000 (-P 16)"
 echo
@@ -88,20 +95,24 @@ record() { res[$1]+="$2"$'\n'; }
 for ((r = 1; r <= RUNS; r++)); do
 	echo "-- round $r"
 	out=$(wrk_rps "http://$VETH.2:8080/index.html"); echo "   nginx native:          $out"; record http-native "$out"
-	if guest_start "$NS" "$TMP/h.log" "serving" "$B/hv" --mem=128M --net=tap0 "$B/apps/httpd.img" "ip=$SUB.2/24"; then
-		out=$(wrk_rps "http://$SUB.2/index.html"); echo "   httpd on hv:           $out"; record http-hv "$out"
-	fi
-	guest_stop
+	for be in "${backends[@]}"; do
+		if guest_start "$NS" "$TMP/h.log" "serving" "$B/hv" --backend="$be" --mem=128M --net=tap0 "$B/apps/httpd.img" "ip=$SUB.2/24"; then
+			out=$(wrk_rps "http://$SUB.2/index.html"); echo "   httpd on hv, $be:     $out"; record "http-hv-$be" "$out"
+		fi
+		guest_stop
+	done
 	if ((have_qemu)) && QEMU_OPTS="-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-device,netdev=n0" \
 		guest_start "$NS" "$TMP/hq.log" "serving" mk/qemu-run.sh "$B/apps/httpd.img" "ip=$SUB.2/24"; then
 		out=$(wrk_rps "http://$SUB.2/index.html"); echo "   httpd on QEMU TCG:     $out"; record http-qemu "$out"
 	fi
 	guest_stop
 	out=$(tcp_mbit "$VETH.2"); echo "   TCP stream native:     $out Mbit/s"; record tcp-native "$out"
-	if guest_start "$NS" "$TMP/t.log" "sink on port" "$B/hv" --mem=128M --net=tap0 "$B/bench/tcpstream.img" sink 5001 "ip=$SUB.2/24"; then
-		out=$(tcp_mbit "$SUB.2"); echo "   TCP stream to hv:      $out Mbit/s"; record tcp-hv "$out"
-	fi
-	guest_stop
+	for be in "${backends[@]}"; do
+		if guest_start "$NS" "$TMP/t.log" "sink on port" "$B/hv" --backend="$be" --mem=128M --net=tap0 "$B/bench/tcpstream.img" sink 5001 "ip=$SUB.2/24"; then
+			out=$(tcp_mbit "$SUB.2"); echo "   TCP stream to hv, $be: $out Mbit/s"; record "tcp-hv-$be" "$out"
+		fi
+		guest_stop
+	done
 	if ((have_qemu)) && QEMU_OPTS="-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-device,netdev=n0" \
 		guest_start "$NS" "$TMP/tq.log" "sink on port" mk/qemu-run.sh "$B/bench/tcpstream.img" sink 5001 "ip=$SUB.2/24"; then
 		out=$(tcp_mbit "$SUB.2"); echo "   TCP stream to QEMU:    $out Mbit/s"; record tcp-qemu "$out"
@@ -111,11 +122,13 @@ for ((r = 1; r <= RUNS; r++)); do
 		key=${p:+-p16}
 		# shellcheck disable=SC2086
 		out=$(redis_rps "$VETH.2" 6380 $p); echo "   redis-server native $p: $out"; record "redis-native$key" "$out"
-		if guest_start "$NS" "$TMP/k.log" "kvstore: ready" "$B/hv" --mem=128M --net=tap0 "$B/apps/kvstore.img" "ip=$SUB.2/24"; then
-			# shellcheck disable=SC2086
-			out=$(redis_rps "$SUB.2" 6379 $p); echo "   kvstore on hv $p:      $out"; record "kv-hv$key" "$out"
-		fi
-		guest_stop
+		for be in "${backends[@]}"; do
+			if guest_start "$NS" "$TMP/k.log" "kvstore: ready" "$B/hv" --backend="$be" --mem=128M --net=tap0 "$B/apps/kvstore.img" "ip=$SUB.2/24"; then
+				# shellcheck disable=SC2086
+				out=$(redis_rps "$SUB.2" 6379 $p); echo "   kvstore on hv, $be $p: $out"; record "kv-hv-$be$key" "$out"
+			fi
+			guest_stop
+		done
 		if ((have_qemu)) && QEMU_OPTS="-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-device,netdev=n0" \
 			guest_start "$NS" "$TMP/kq.log" "kvstore: ready" mk/qemu-run.sh "$B/apps/kvstore.img" "ip=$SUB.2/24"; then
 			# shellcheck disable=SC2086
@@ -130,23 +143,27 @@ col() { printf '%s' "${res[$1]:-}" | awk -v c="$2" 'NF { print $c }' | med; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
 echo
-echo "== summary: medians over $RUNS rounds (ratio = appliance / native; higher is better)"
+echo "== summary: medians over $RUNS rounds (ratio = appliance / native; higher is better;"
+echo "   the target for HTTP and Redis: within 1.5x of nginx and redis-server, a ratio of 0.67 or more)"
 printf '%-32s %14s %10s %10s %8s\n' "HTTP (wrk, GET /index.html)" "requests/s" "latency" "p99" "ratio"
-for k in http-native http-hv http-qemu; do
+for k in http-native "${backends[@]/#/http-hv-}" http-qemu; do
 	[[ -n ${res[$k]:-} ]] || continue
 	printf '%-32s %14s %10s %10s %8s\n' "$k" "$(col $k 1)" "$(col $k 2)" "$(col $k 3)" \
 		"$(ratio "$(col $k 1)" "$(col http-native 1)")"
 done
 printf '%-32s %14s %8s\n' "TCP stream (one connection)" "Mbit/s" "ratio"
-for k in tcp-native tcp-hv tcp-qemu; do
+for k in tcp-native "${backends[@]/#/tcp-hv-}" tcp-qemu; do
 	[[ -n ${res[$k]:-} ]] || continue
 	printf '%-32s %14s %8s\n' "$k" "$(col $k 1)" "$(ratio "$(col $k 1)" "$(col tcp-native 1)")"
 done
 printf '%-32s %14s %14s %10s %10s\n' "Redis (redis-benchmark)" "SET/s" "GET/s" "SET ratio" "GET ratio"
-for k in redis-native kv-hv kv-qemu redis-native-p16 kv-hv-p16 kv-qemu-p16; do
-	[[ -n ${res[$k]:-} ]] || continue
-	base=redis-native${k##*[a-z]}
-	[[ $k == *-p16 ]] && base=redis-native-p16 || base=redis-native
-	printf '%-32s %14s %14s %10s %10s\n' "$k" "$(col $k 1)" "$(col $k 2)" \
-		"$(ratio "$(col $k 1)" "$(col $base 1)")" "$(ratio "$(col $k 2)" "$(col $base 2)")"
+for p in "" -p16; do
+	keys=(redis-native$p)
+	for be in "${backends[@]}"; do keys+=("kv-hv-$be$p"); done
+	keys+=("kv-qemu$p")
+	for k in "${keys[@]}"; do
+		[[ -n ${res[$k]:-} ]] || continue
+		printf '%-32s %14s %14s %10s %10s\n' "$k" "$(col "$k" 1)" "$(col "$k" 2)" \
+			"$(ratio "$(col "$k" 1)" "$(col "redis-native$p" 1)")" "$(ratio "$(col "$k" 2)" "$(col "redis-native$p" 2)")"
+	done
 done
