@@ -19,7 +19,7 @@
 #include "hv.h"
 
 struct send_ring {
-	int doorbell_fd; /* the ioeventfd (or written by hand, send_ring_mmio) */
+	int doorbell_fd; /* the ioeventfd, read by the ring's thread */
 	int stop_fd;
 	pthread_t thread;
 	bool running;
@@ -27,7 +27,8 @@ struct send_ring {
 	uint32_t cons;   /* lock: hv's own; the ring's cons is a copy for the guest */
 	/*
 	 * Stats, read once the thread is joined: sent, dropped, wakeups under
-	 * the lock; doorbells the thread's; hand_doorbells the vCPU's.
+	 * the lock; doorbells the thread's (no exit); hand_doorbells the vCPU's
+	 * (doorbells that exited and were drained there).
 	 */
 	uint64_t sent, doorbells, hand_doorbells, dropped, wakeups;
 };
@@ -251,16 +252,19 @@ void send_ring_free(struct hv_vm *vm)
 
 void send_ring_mmio(struct hv_vm *vm, bool is_write, uint8_t *data, unsigned len)
 {
-	uint64_t one = 1;
-
 	if (!is_write) {
 		memset(data, 0, len);
 		return;
 	}
 	if (!vm->ring->running && send_ring_start(vm))
 		return;
-	if (write(vm->ring->doorbell_fd, &one, sizeof(one)) == sizeof(one))
-		vm->ring->hand_doorbells++;
+	/*
+	 * Out of the guest already: deliver on this thread rather than wake the
+	 * ring's (one more host thread hop; on a backend without doorbells, every
+	 * ring comes here). drain() leaves hv_idle as the protocol wants it.
+	 */
+	vm->ring->hand_doorbells++;
+	drain(vm, vm->ring);
 }
 
 void send_ring_stats_print(const struct hv_vm *vm)
@@ -272,7 +276,8 @@ void send_ring_stats_print(const struct hv_vm *vm)
 		return;
 	fprintf(stderr, "hv: %s: stats: event channels: %llu sent by ring (%llu doorbells, %llu of "
 			"them exits), %llu by hypercall, %llu dropped, %llu wake-ups by ring\n",
-		vm->name, (unsigned long long)r->sent, (unsigned long long)r->doorbells,
+		vm->name, (unsigned long long)r->sent,
+		(unsigned long long)(r->doorbells + r->hand_doorbells),
 		(unsigned long long)r->hand_doorbells, (unsigned long long)s->evtchn_sends,
 		(unsigned long long)r->dropped, (unsigned long long)r->wakeups);
 }
