@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Choosing the backend: --backend, HV_BACKEND, or the first of kvm and proc that can run here. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,4 +29,13 @@ int backend_choose(const char *name, const struct hv_backend **be)
 	}
 	rc = (*be)->open(false);
 	return rc;
+}
+
+void backend_print_auto(FILE *f)
+{
+	if (hv_backend_kvm.open(true) == 0)
+		fprintf(f, "On this host --backend=auto runs guests on kvm (/dev/kvm is usable).\n");
+	else
+		fprintf(f, "On this host --backend=auto runs guests on proc (/dev/kvm: %s).\n",
+			strerror(errno));
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "paging.h"
 
@@ -119,5 +120,8 @@ extern const struct hv_backend hv_backend_kvm, hv_backend_proc;
  * after a message saying why it cannot run here.
  */
 int backend_choose(const char *name, const struct hv_backend **be);
+
+/* For --help: which backend auto takes on this host, and why. */
+void backend_print_auto(FILE *f);
 
 #endif /* HV_BACKEND_H */

@@ -191,9 +191,10 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (cl.help || cl.version) {
-		if (cl.help)
+		if (cl.help) {
 			fputs(usage, stdout);
-		else
+			backend_print_auto(stdout);
+		} else
 			printf("hv 0.1, guest ABI version %d\n", HV_ABI_VERSION);
 		cmdline_free(&cl);
 		return 0;

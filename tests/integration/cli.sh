@@ -92,6 +92,9 @@ if [[ $EUID == 0 ]] && command -v setpriv >/dev/null; then
 else
 	skip "/dev/kvm not permitted: needs root to run hv as another user"
 fi
+if kvm_usable; then auto=kvm; else auto=proc; fi
+hv_case "--help says which backend auto takes here" 0 "--backend=kvm|proc|auto" \
+	"On this host --backend=auto runs guests on $auto" -- --help
 hv_case "--backend=bogus is a usage error" 64 "--backend=bogus: the backends are kvm, proc and auto" \
 	-- --backend=bogus "$HELLO"
 HV_BACKEND=bogus "$HV" "$HELLO" >"$TMP/out" 2>&1
