@@ -88,7 +88,7 @@ struct proc_call {
 	long result; /* the call's return value, -errno; 0 for those not run */
 };
 
-#define PROC_BATCH_MAX 32 /* calls in one batch */
+#define PROC_BATCH_MAX 44 /* calls in one batch: every range of an image of 16 segments, and 3 */
 
 /*
  * Child stopped: runs the calls in order for one stop (the stub's batch
@@ -98,7 +98,7 @@ struct proc_call {
  * -ECHILD when the child died, -E2BIG for more than PROC_BATCH_MAX.
  */
 int proc_child_batch(struct proc_child *c, struct proc_call *calls, unsigned n);
-#define PROC_BATCH_SCRATCH_END 2048 /* the batch's table lives above, in the scratch page */
+#define PROC_BATCH_SCRATCH_END 1152 /* the batch table lives above, in the scratch page */
 
 /* Child stopped: writes len bytes at addr in the child's memory. 0 or -errno. */
 int proc_child_poke(struct proc_child *c, uint64_t addr, const void *buf, size_t len);

@@ -23,8 +23,8 @@
 /* Room for the filter in the scratch page, after its sock_fprog. */
 #define FILTER_OFFSET 64
 #define FILTER_MAX    128
-_Static_assert(FILTER_OFFSET + FILTER_MAX * sizeof(struct sock_filter) <= PROC_STUB_SCRATCH_SIZE,
-	       "the filter must fit in the stub's scratch page");
+_Static_assert(FILTER_OFFSET + FILTER_MAX * sizeof(struct sock_filter) <= PROC_BATCH_SCRATCH_END,
+	       "the filter must fit in the stub's scratch page, below the batch's table");
 
 /* recvmsg's arguments as proc_child_map_foreign lays them out at PROC_STUB_SCRATCH. */
 struct fd_msg {
