@@ -27,7 +27,7 @@
 #define HV_STORE_KEYS_PER_DOMAIN 256   /* keys a domain may have in the store */
 #define HV_RING_DROP_REPORTS 4         /* ports dropped from a send ring reported, then counted */
 #define HV_GRANT_WINDOW 0xd0000000ull  /* where a domain's grant maps land: guest-physical ... */
-#define HV_GRANT_WINDOW_SIZE (64ull << 20) /* ... one page and one KVM memory slot per map */
+#define HV_GRANT_WINDOW_SIZE (64ull << 20) /* ... one page per map */
 #define HV_SEND_DOORBELL 0xc00ff000ull /* the send ring's doorbell register: no memory behind it */
 
 /*
@@ -56,7 +56,7 @@ enum hv_exit_code {
 	HV_EXIT_USAGE = 64,       /* bad command line */
 	HV_EXIT_IMAGE = 65,       /* image rejected by the loader */
 	HV_EXIT_NOINPUT = 66,     /* image or disk file missing, unreadable or unusable */
-	HV_EXIT_UNAVAILABLE = 69, /* /dev/kvm or a tap missing, not permitted, or unusable */
+	HV_EXIT_UNAVAILABLE = 69, /* the backend or a tap missing, not permitted, or unusable */
 	HV_EXIT_OSERR = 71,       /* a host call failed */
 	HV_EXIT_GUEST_FAULT = 80, /* the guest took a CPU exception */
 	HV_EXIT_GUEST_ABI = 81,   /* bad hypercall, argument or pointer */
@@ -99,7 +99,7 @@ struct store;
  * The hv process: its domains and what they share. lock serialises the
  * cross-domain state (every port table, the grant pins of every table, a
  * domain's gone flag); nothing slow runs under it (no system call but a
- * wake-up write, no KVM memory-slot change).
+ * wake-up write, no grant map in the backend).
  */
 struct hv_host {
 	pthread_mutex_t lock;

@@ -31,8 +31,9 @@ static double ms(uint64_t ns)
 
 /*
  * What each device served, and the work that cost the vCPU no exit: the
- * kicks its I/O thread took from a doorbell (KVM's ioeventfd), the events it set in shared memory,
- * the eventfd writes that woke a blocked vCPU.
+ * kicks its I/O thread took from a doorbell (KVM's ioeventfd; none on
+ * proc, where every kick exits), the events it set in shared memory, the
+ * eventfd writes that woke a blocked vCPU.
  */
 static void devices_print(const struct hv_vm *vm)
 {
@@ -49,7 +50,7 @@ static void devices_print(const struct hv_vm *vm)
 	}
 }
 
-/* Grant maps and what their KVM memory-slot changes cost, a map and its unmap together. */
+/* Grant maps and what the backend's map calls cost, a map and its unmap together. */
 static void grants_print(const struct hv_vm *vm)
 {
 	const struct hv_stats *s = &vm->stats;

@@ -2,7 +2,7 @@
 /*
  * A device's life and its I/O thread. Each device has one thread that
  * epolls the device's queue eventfds (the guest's kicks, delivered by KVM
- * without an exit), its backend's host fd (a tap) and a stop eventfd. One
+ * without an exit, or written by hv when a kick exited), its backend's host fd (a tap) and a stop eventfd. One
  * thread per device, not one per VM: a slow disk request (an fdatasync)
  * never delays another device's queues, and a device's queues are served in
  * order with no locking between its own threads.
