@@ -4,10 +4,13 @@
 # guest's own status, as build/hv would. Used by make run-qemu and tests/integration/qemu.sh.
 #
 # Usage: mk/qemu-run.sh IMAGE [ARGS...]
+#        mk/qemu-run.sh --which-accel     print the accelerator a run would use, and exit
 #   QEMU=path          the emulator (default qemu-system-x86_64)
-#   QEMU_ACCEL=kvm     instead of tcg (not on the software-assisted KVM these tests were
-#                      written on: it refuses -cpu max, and stops at the guest's first SSE
-#                      instruction in ring 0 under other models; TCG always works)
+#   QEMU_ACCEL=tcg|kvm the accelerator. By default kvm (with -cpu host) where /dev/kvm is
+#                      usable and the CPU shows VMX or SVM, else tcg (with -cpu max). A
+#                      software-assisted KVM, as on the machines these tests were written
+#                      on, shows neither: it refuses -cpu max and stops at the guest's first
+#                      SSE instruction in ring 0 under other models. TCG always works
 #   QEMU_MEM=SIZE      guest RAM (default 128M)
 #   QEMU_OPTS="..."    more QEMU options, split at spaces (devices, say)
 #   PVH_DEBUG=1        the platform says what it found at boot (clocks, IO APICs, devices)
@@ -22,6 +25,17 @@ set -uo pipefail
 
 QEMU=${QEMU:-qemu-system-x86_64}
 die() { echo "qemu-run: ${*:2}" >&2; exit "$1"; }
+
+# Hardware-assisted KVM where the host has it; TCG everywhere else.
+accel=${QEMU_ACCEL:-}
+if [[ -z $accel ]]; then
+	accel=tcg
+	if [[ -r /dev/kvm && -w /dev/kvm ]] && grep -qwE 'vmx|svm' /proc/cpuinfo; then accel=kvm; fi
+fi
+if [[ ${1:-} == --which-accel ]]; then
+	echo "$accel"
+	exit 0
+fi
 
 (($# >= 1)) || die 64 "usage: mk/qemu-run.sh IMAGE [ARGS...]"
 image=$1
@@ -50,10 +64,11 @@ opts=(
 	# The minimal machine: no PCI, virtio-mmio slots, qboot as firmware. acpi=off makes QEMU
 	# list each attached virtio-mmio device on the command line (virtio_mmio.device=...).
 	-M microvm,acpi=off
-	# Software emulation: works everywhere. The guest runs in ring 0 on QEMU.
-	-accel "${QEMU_ACCEL:-tcg}"
-	# Every CPU feature TCG has (x2APIC among them; it has no TSC-deadline timer).
-	-cpu max
+	# The guest runs in ring 0 on QEMU: TCG emulates it anywhere; KVM only where the CPU
+	# virtualizes (see QEMU_ACCEL above).
+	-accel "$accel"
+	# TCG: every CPU feature it has (x2APIC among them; no TSC-deadline timer). KVM: the host's.
+	-cpu "$([[ $accel == kvm ]] && echo host || echo max)"
 	-m "${QEMU_MEM:-128M}"
 	# Only the devices named here: no network card, no config files.
 	-nodefaults -no-user-config

@@ -69,7 +69,8 @@ run_guest_test() {
 }
 
 # Guest and integration tests run once on each backend hv has here; hv takes it from
-# HV_BACKEND. The QEMU tests boot the images without hv, under TCG: once, on any host.
+# HV_BACKEND. The QEMU tests boot the images without hv, once: with KVM where the CPU
+# virtualizes, else under TCG, so on any host.
 for HV_BACKEND in $(hv_backends); do
 	export HV_BACKEND
 	section "guest tests (on hv, backend $HV_BACKEND)"
@@ -89,7 +90,7 @@ fi
 unset HV_BACKEND
 
 if wanted integration/qemu; then
-	section "integration: qemu (TCG, no hv)"
+	section "integration: qemu (accelerator $(mk/qemu-run.sh --which-accel), no hv)"
 	source tests/integration/qemu.sh
 fi
 
