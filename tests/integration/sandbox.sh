@@ -12,7 +12,7 @@ for call in open execve socket kill; do
 	if [[ $HV_BACKEND == proc ]]; then
 		want="guest fault: system call $nr ($call) refused"
 	else
-		want="invalid opcode (#UD), vector 6"
+		want="guest fault: invalid opcode (#UD), vector 6"
 	fi
 	timeout 20 "$HV" --name=bad "$SC" "$call" :: --name=peer "$SC" none >"$TMP/sb" 2>&1
 	expect "sandbox: $call refused, only its domain ends" $? 80 "$TMP/sb" "hv: bad: $want" \
