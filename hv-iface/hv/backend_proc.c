@@ -32,8 +32,7 @@
 #define MAX_RANGES   (PROC_BATCH_MAX - 3) /* the guest's mapped ranges (vm.c passes fewer) */
 
 struct proc_vm {
-	struct proc_child child;   /* the vCPU thread's, which traces it */
-	pthread_mutex_t kick_lock; /* a kick from another thread against the child's end */
+	struct proc_child child; /* the vCPU thread's, which traces it */
 	int memfd;
 	struct pg_range ranges[MAX_RANGES]; /* vm_boot's, mapped at the first run */
 	unsigned nr_ranges;
@@ -102,7 +101,6 @@ static int proc_vm_create(struct hv_vm *vm, uint64_t mem_size)
 	}
 	p->memfd = -1;
 	proc_child_init(&p->child);
-	pthread_mutex_init(&p->kick_lock, NULL);
 	vm->be_vm = p;
 	p->memfd = memfd_create("hv-guest", MFD_CLOEXEC);
 	if (p->memfd < 0 || ftruncate(p->memfd, (off_t)mem_size) < 0) {
@@ -447,21 +445,19 @@ static void proc_kick(struct hv_vm *vm)
 {
 	struct proc_vm *p = proc_of(vm);
 
-	if (!p)
-		return;
-	pthread_mutex_lock(&p->kick_lock);
-	proc_child_kick(&p->child);
-	pthread_mutex_unlock(&p->kick_lock);
+	/* The child's pidfd lives until vm_destroy, after every thread that kicks. */
+	if (p)
+		proc_child_kick(&p->child);
 }
 
-/* The guest never runs again: its process goes (its memory stays, in hv's mapping). */
+/*
+ * The guest never runs again: its process is killed (its memory stays, in
+ * hv's mapping). It is reaped at vm_destroy, so that the kernel's teardown
+ * of it runs beside hv's own last work rather than before it.
+ */
 static void proc_stop(struct hv_vm *vm)
 {
-	struct proc_vm *p = proc_of(vm);
-
-	pthread_mutex_lock(&p->kick_lock);
-	proc_child_destroy(&p->child);
-	pthread_mutex_unlock(&p->kick_lock);
+	proc_child_kill(&proc_of(vm)->child);
 }
 
 static void proc_vm_destroy(struct hv_vm *vm)
@@ -470,7 +466,6 @@ static void proc_vm_destroy(struct hv_vm *vm)
 
 	if (p) {
 		proc_child_destroy(&p->child);
-		pthread_mutex_destroy(&p->kick_lock);
 		if (p->memfd >= 0)
 			close(p->memfd);
 		free(p);

@@ -440,6 +440,12 @@ void proc_child_kick(struct proc_child *c)
 		syscall(SYS_pidfd_send_signal, c->pidfd, PROC_KICK_SIGNAL, NULL, 0);
 }
 
+void proc_child_kill(struct proc_child *c)
+{
+	if (c->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+}
+
 void proc_child_destroy(struct proc_child *c)
 {
 	int st;

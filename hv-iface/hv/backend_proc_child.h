@@ -181,6 +181,13 @@ int proc_child_wait(struct proc_child *c, struct proc_stop *stop);
  */
 void proc_child_kick(struct proc_child *c);
 
+/*
+ * Any thread: the child gets SIGKILL now and stops running guest code; its
+ * exit (the kernel tearing down its memory) goes on while hv does other
+ * work, and proc_child_destroy reaps it. Safe on a child already gone.
+ */
+void proc_child_kill(struct proc_child *c);
+
 /* Kills and reaps the child, closes its socket. Safe to call twice, and after init alone. */
 void proc_child_destroy(struct proc_child *c);
 
