@@ -94,6 +94,61 @@ static void zap_only_deleted_slots(int vm_fd)
 	}
 }
 
+#define MSR_IA32_TSC 0x10
+#define TSC_SKEW_MAX_NS 1000000 /* the guest's TSC this close to the host's counts as the same */
+
+/* The guest's TSC less the host's, read now (KVM_GET_MSRS), or an error. */
+static int guest_tsc_skew(int vcpu_fd, int64_t *skew)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
+	uint64_t before = hv_rdtsc(), after;
+
+	if (ioctl(vcpu_fd, KVM_GET_MSRS, &m) != 1)
+		return -EIO;
+	after = hv_rdtsc();
+	*skew = (int64_t)(m.e.data - (before + (after - before) / 2));
+	return 0;
+}
+
+/*
+ * hv and the guest read one clock: the guest's rdtsc must give the host's
+ * TSC, since the boot info's tsc_base and every deadline hv checks are host
+ * readings. The software-assisted KVM of the machines this kit grew on does
+ * that by itself; standard KVM starts a new vCPU's TSC near 0. A TSC offset
+ * of 0 makes them one (Linux 5.16 on); without that attribute, the guest's
+ * TSC MSR is set to the host's TSC now. Either way the result is checked.
+ */
+static int share_host_tsc(struct hv_vm *vm, int vcpu_fd)
+{
+	uint64_t zero = 0;
+	struct kvm_device_attr attr = { .group = KVM_VCPU_TSC_CTRL,
+					.attr = KVM_VCPU_TSC_OFFSET,
+					.addr = (uint64_t)(uintptr_t)&zero };
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
+	int64_t skew, limit = (int64_t)(vm->tsc_hz / (1000000000ull / TSC_SKEW_MAX_NS));
+
+	if (guest_tsc_skew(vcpu_fd, &skew) == 0 && skew > -limit && skew < limit)
+		return 0;
+	if (ioctl(vcpu_fd, KVM_HAS_DEVICE_ATTR, &attr) == 0) {
+		(void)ioctl(vcpu_fd, KVM_SET_DEVICE_ATTR, &attr);
+	} else {
+		m.e.data = hv_rdtsc();
+		(void)ioctl(vcpu_fd, KVM_SET_MSRS, &m);
+	}
+	if (guest_tsc_skew(vcpu_fd, &skew) == 0 && skew > -limit && skew < limit)
+		return 0;
+	vm_fail(vm, HV_EXIT_UNAVAILABLE,
+		"the guest's TSC is %lld ticks off the host's and KVM would not align it "
+		"(the guest's clock would be wrong)", (long long)skew);
+	return HV_EXIT_UNAVAILABLE;
+}
+
 static int kvm_vm_create(struct hv_vm *vm, uint64_t mem_size)
 {
 	struct kvm_userspace_memory_region region;
@@ -142,6 +197,8 @@ static int kvm_vm_create(struct hv_vm *vm, uint64_t mem_size)
 	if (khz <= 0)
 		return host_error(vm, "KVM_GET_TSC_KHZ");
 	vm->tsc_hz = (uint64_t)khz * 1000;
+	if (share_host_tsc(vm, k->vcpu_fd))
+		return HV_EXIT_UNAVAILABLE;
 	zap_only_deleted_slots(k->vm_fd);
 	/* Slot 0 is RAM; KVM numbers user slots below the count it reports. */
 	slots = ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
