@@ -151,6 +151,7 @@ include mk/test.mk
 include mk/bench.mk
 include mk/kvstore.mk
 include mk/qemu.mk
+include mk/kvm-nested.mk
 
 .PHONY: clean distclean
 # clean keeps the fetched and built dependencies; distclean removes everything.

@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# hv's kvm backend tested on a host without /dev/kvm: QEMU's TCG with -cpu max emulates an
+# AMD CPU with SVM and nested paging, so a Debian kernel booted there loads kvm-amd and offers
+# /dev/kvm, and hv runs its guests on it (slowly: everything is emulated). This script packs
+# that kernel's kvm modules, busybox, hv with its libraries, the test images and the cases
+# into an initramfs, boots it, and passes the VM's result lines through. Opt-in (minutes):
+# make test-kvm-nested, not part of make test.
+#
+# Usage: tests/kvm-nested.sh BUILD_DIR     (after make test-build; run from the project root)
+#   KVM_NESTED_TIMEOUT=S   seconds the whole VM may take (default 1200)
+#   KVM_NESTED_HV=FILE     the hv binary to test (default BUILD_DIR/hv)
+#   KVM_NESTED_TR_FIX=0    run hv without tests/kvm_nested_tr.c preloaded (below)
+#   QEMU=path              the emulator (default qemu-system-x86_64)
+#
+# The cases, all with --backend=kvm: hello (output, status, --stats naming the backend, its
+# clock), every tests/guest/*.c with the status and lines its header names (the fields
+# run_guest_test in tests/run.sh reads, expect-stderr-kvm included), the two-domain cases of
+# tests/integration/domains.sh that exercise event channels, grants and a domain ending
+# alone, and a raw system call, which on kvm is #UD (tests/integration/sandbox.sh).
+#
+# Two things stand between TCG and what hardware does, and are made up for here:
+# - QEMU's TCG refuses ring-3 port I/O through a busy TSS, which hv's task register is (as on
+#   any CPU after LTR): every hypercall would be a #GP. hv runs with BUILD_DIR/tests/
+#   kvm_nested_tr.so preloaded, which gives KVM type 9 instead (the file says why).
+# - Emulation is 10-100x slower than the machines the tests' own deadlines were set for (a
+#   grant-window fill outlasts a 20 s phase wait). QEMU counts time in instructions
+#   (-icount), so the guests see a CPU of about 1 GHz whatever the host's speed.
+#
+# Exits 0 if every case passed; 1 if one failed, /dev/kvm did not appear in the VM, or the VM
+# ended without its summary (each said on the last line); 2 on bad usage. The VM's whole
+# console is kept in BUILD_DIR/kvm-nested/console.log.
+set -uo pipefail
+
+die() { echo "kvm-nested: error: ${*:2}" >&2; exit "$1"; }
+
+(($# == 1)) || die 2 "usage: tests/kvm-nested.sh BUILD_DIR"
+B=$(cd "$1" && pwd) || exit 2
+K=$B/kvm-nested
+R=$K/root
+HV_BIN=${KVM_NESTED_HV:-$B/hv}
+QEMU=${QEMU:-qemu-system-x86_64}
+TIMEOUT=${KVM_NESTED_TIMEOUT:-1200}
+
+command -v "$QEMU" >/dev/null || die 1 "$QEMU not found; install it with: make deps"
+[[ -x $HV_BIN ]] || die 1 "$HV_BIN: no hv; build it with: make test-build"
+TR_FIX=$B/tests/kvm_nested_tr.so
+[[ ${KVM_NESTED_TR_FIX:-1} == 0 || -f $TR_FIX ]] ||
+	die 1 "$TR_FIX is missing; build it with: make $TR_FIX"
+mk/kvm-nested.sh "$B" || exit 1
+BUSYBOX=$K/busybox/bin/busybox
+mapfile -t kernels < <(find "$K/kernel/boot" -name 'vmlinuz-*')
+((${#kernels[@]} == 1)) || die 1 "expected one vmlinuz in $K/kernel/boot, found ${#kernels[@]}"
+MODDIR=$(echo "$K"/kernel/lib/modules/*)
+
+# --- the initramfs's tree --------------------------------------------------------------
+rm -rf "$R"
+mkdir -p "$R"/{bin,dev,proc,sys,tmp,lib/modules,img/apps,img/guest,img/integration}
+cp "$BUSYBOX" "$R/bin/busybox"
+ln -s busybox "$R/bin/sh"
+cp tests/kvm-nested-init.sh "$R/init"
+chmod 755 "$R/init"
+
+# The modules and what they need, dependencies first. The package ships no modules.dep
+# (depmod writes it at install), so each module's own .modinfo names its dependencies.
+declare -A module_path=() module_added=()
+while IFS= read -r f; do
+	n=${f##*/}
+	n=${n%%.ko*}
+	module_path[${n//-/_}]=$f
+done < <(find "$MODDIR" -name '*.ko' -o -name '*.ko.xz')
+add_module() {
+	local name=${1//-/_} src dep
+	[[ -z ${module_added[$name]:-} ]] || return 0
+	module_added[$name]=1
+	src=${module_path[$name]:-}
+	[[ -n $src ]] || die 1 "module $name is not in $MODDIR"
+	# busybox's insmod takes the module as it is loaded: decompressed here if need be.
+	if [[ $src == *.xz ]]; then xz -dc "$src" >"$R/lib/modules/$name.ko"; else
+		cp "$src" "$R/lib/modules/$name.ko"; fi
+	objcopy -O binary -j .modinfo "$R/lib/modules/$name.ko" "$K/modinfo" ||
+		die 1 "cannot read $src's .modinfo"
+	for dep in $(tr '\0' '\n' <"$K/modinfo" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		add_module "$dep"
+	done
+	echo "$name.ko" >>"$R/lib/modules/order"
+}
+add_module kvm_amd
+
+# hv and the shared libraries it loads, at their own paths.
+cp "$HV_BIN" "$R/bin/hv"
+libs=$(ldd "$HV_BIN" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }')
+[[ -n $libs ]] || die 1 "ldd $HV_BIN lists no libraries"
+for lib in $libs; do
+	mkdir -p "$R$(dirname "$lib")"
+	cp -L "$lib" "$R$lib"
+done
+
+[[ ${KVM_NESTED_TR_FIX:-1} == 0 ]] || cp "$TR_FIX" "$R/lib/kvm_nested_tr.so"
+
+cp "$B/apps/hello.img" "$R/img/apps/"
+cp "$B"/tests/guest/*.img "$R/img/guest/"
+for i in pv_events pv_grants syscall; do cp "$B/tests/integration/$i.img" "$R/img/integration/"; done
+
+# --- the cases, written as busybox sh for the VM's /init ---------------------------------
+# q WORD: WORD quoted for sh; @HOST_TIME@ in it becomes the VM's time when the case runs.
+q() {
+	local sq="'\\''" now="'\"\$(date +%s)\"'" s
+	s="'${1//\'/"$sq"}'"
+	printf '%s' "${s//@HOST_TIME@/"$now"}"
+}
+# words WORD...: the words quoted, blank-separated.
+words() {
+	local w out=()
+	for w; do out+=("$(q "$w")"); done
+	printf '%s' "${out[*]}"
+}
+# emit_want KIND LINE...: a want line for each LINE.
+emit_want() {
+	local kind=$1 line
+	shift
+	for line; do [[ -z $line ]] || echo "want $kind $(q "$line")"; done
+}
+field() { sed -n "s/^ \* $2: //p" "$1"; }
+
+# A guest test as tests/run.sh's run_guest_test reads its header.
+guest_case() {
+	local src=$1 base args=() opts=() lines=()
+	base=$(basename "$src" .c)
+	if [[ -n $(field "$src" args) ]]; then
+		IFS='|' read -r -a args <<<"$(field "$src" args)"
+		[[ $(field "$src" args) == *'|' ]] && args+=("")
+	fi
+	read -r -a opts <<<"$(field "$src" hv-options)"
+	if [[ ${opts[*]} == *@DISK@* ]]; then
+		echo "fresh_disk"
+		opts=("${opts[@]//@DISK@//tmp/disk/disk.img}")
+	fi
+	mapfile -t lines < <(field "$src" expect-stdout)
+	emit_want stdout "${lines[@]}"
+	mapfile -t lines < <(field "$src" expect-stderr; field "$src" expect-stderr-kvm)
+	emit_want stderr "${lines[@]}"
+	echo "check $(words "guest/kvm/$base" "$(field "$src" expect-status)" hv --backend=kvm \
+		"${opts[@]}" "/img/guest/$base.img" ${args[@]+"${args[@]}"})"
+}
+
+# dom_case NAME WANT_STATUS SUBSTRINGS... -- HV_ARGS...: as in tests/integration/domains.sh,
+# the substrings anywhere in hv's output.
+dom_case() {
+	local name=$1 want=$2 subs=()
+	shift 2
+	while [[ $1 != -- ]]; do subs+=("$1"); shift; done
+	shift
+	emit_want output "${subs[@]}"
+	echo "check $(words "$name" "$want" hv --backend=kvm "$@")"
+}
+
+write_cases() {
+	local src EV=/img/integration/pv_events.img GR=/img/integration/pv_grants.img
+	local SC=/img/integration/syscall.img
+	echo "# Written by tests/kvm-nested.sh for the VM's /init: one check per case."
+	echo
+	if [[ ${KVM_NESTED_TR_FIX:-1} != 0 ]]; then
+		echo "LD_PRELOAD=/lib/kvm_nested_tr.so"
+		echo "export LD_PRELOAD"
+		echo "echo $(q "kvm-nested: hv runs with kvm_nested_tr.so preloaded (task register type 9, for TCG's I/O bitmap check)")"
+	else
+		echo "echo $(q "kvm-nested: hv runs as it is (KVM_NESTED_TR_FIX=0): under TCG its hypercalls are #GP")"
+	fi
+	echo "echo; echo '== hello (backend kvm)'"
+	emit_want stdout "Hello from the hello appliance!" 'argv[1] = "a"' 'argv[2] = "b c"' \
+		"pi is about 3.14"
+	emit_want stderr "stats: backend kvm"
+	echo "check $(words "hello: output, exit 0, --stats says backend kvm" 0 hv --backend=kvm \
+		--stats /img/apps/hello.img a "b c")"
+	echo "clock_sane $(q "hello: its monotonic clock starts at its boot")"
+
+	echo "echo; echo '== guest tests (backend kvm)'"
+	for src in tests/guest/*.c; do guest_case "$src"; done
+
+	echo "echo; echo '== two domains (backend kvm): tests/integration/domains.sh cases'"
+	echo "want count:2 SUCCESS"
+	dom_case "events: EVTCHNOP_SEND and the ring both ways, a blocked domain woken, mask, timer virq, close" 0 \
+		"event from dom2 by EVTCHNOP_SEND, answered" "event from dom1 by EVTCHNOP_SEND" \
+		"blocked with no deadline, woken by dom1" "masked port: pending without an upcall until UNMASK" \
+		"timer virq: pending at the deadline, not after close" "hv: dom1 (A): exited with 0" \
+		"hv: dom2 (B): exited with 0" "stats: event channels:" \
+		-- --stats --name=A "$EV" serve 2 :: --name=B "$EV" connect 1
+	echo "want count:2 SUCCESS"
+	dom_case "grants: writable and read-only maps, in-use flags, refusals, copies, a race, the window full" 0 \
+		"grantee: mapped ref 1 writable" "the grantee's write is in our page; ending access while mapped fails" \
+		"unmapped: the in-use flags are clear and access ends" "a grant whose access ended cannot be mapped" \
+		"every bad copy refused" "window full after 16384 maps" "all unmapped" \
+		"stats: grants:" -- --stats "$GR" granter 2 :: "$GR" grantee 1
+	dom_case "a domain that crashes ends alone: its peer sees its port unbound and exits 0" 80 \
+		"crash: bound to dom1 port 1, now faulting" "hv: crash: guest fault: page fault (#PF)" \
+		"survive: dom2 ended, our port 1 is unbound again; SUCCESS" \
+		"hv: dom1 (survive): exited with 0" "hv: dom2 (crash): ended: guest fault (80)" \
+		-- --name=survive "$EV" survive 2 :: --name=crash "$EV" crash 1
+	dom_case "a write to a read-only grant ends that domain, naming the address and the grant" 81 \
+		"hv: writer: write of 1 bytes at 0xd0000008 to a read-only grant: ref 2 of dom1, mapped read-only" \
+		"granter: dom2 ended, its maps undone, access ended; SUCCESS" \
+		"hv: dom1 (granter): exited with 0" "hv: dom2 (writer): ended: ABI violation (81)" \
+		-- --name=granter "$GR" granter-simple 2 :: --name=writer "$GR" write-ro 1
+	dom_case "a granter that exits leaves its page mapped for the grantee" 0 \
+		"granter: exiting while dom2 has our page mapped" \
+		"grantee: dom1 ended; its page stayed mapped and usable until we unmapped; SUCCESS" \
+		-- "$GR" granter-exit 2 :: "$GR" grantee-outlive 1
+
+	echo "echo; echo '== a raw system call (backend kvm): tests/integration/sandbox.sh'"
+	dom_case "sandbox: open is #UD on kvm, only its domain ends" 80 \
+		"hv: bad: guest fault: invalid opcode (#UD), vector 6" "<main+" "hv: dom1 (bad): ended: guest fault (80)" \
+		"hv: dom2 (peer): exited with 0" "SUCCESS: the peer ran to its end" \
+		-- --name=bad "$SC" open :: --name=peer "$SC" none
+}
+write_cases >"$R/cases.sh"
+
+# No cpio on the host: the fetched busybox packs the archive (newc, every file root's).
+(cd "$R" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) |
+	gzip -1 >"$K/initrd.gz" || die 1 "packing the initramfs failed"
+
+# --- the VM -------------------------------------------------------------------------------
+opts=(
+	# Software emulation with every CPU feature TCG has: an AMD CPU with SVM and nested
+	# paging, which kvm-amd in the VM takes.
+	-accel tcg -cpu max -m 2G -smp 1
+	# Time in the VM is instructions executed (one nanosecond each), and jumps ahead while
+	# the CPU sleeps: deadlines meant for hardware hold under emulation.
+	-icount "shift=0,sleep=off"
+	# Only the devices named here; the console (COM1) is this process's output.
+	-nodefaults -no-user-config -nographic -serial stdio
+	# A reboot (a kernel panic, with panic=-1) ends QEMU rather than booting again.
+	-no-reboot
+	-kernel "${kernels[0]}" -initrd "$K/initrd.gz"
+	-append "console=ttyS0 quiet panic=-1"
+)
+echo "kvm-nested: booting $(basename "${kernels[0]}") with kvm-amd under QEMU TCG" \
+	"(initramfs $(($(stat -c %s "$K/initrd.gz") / 1024)) KiB, at most $TIMEOUT s)"
+start=$SECONDS
+# The console, its carriage returns dropped, goes to the log whole; the result lines, their
+# details, section headings and the VM's own lines are passed through as they come.
+timeout "$TIMEOUT" "$QEMU" "${opts[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$K/console.log" |
+	grep --line-buffered -E '^(ok - |FAIL - |    |== |kvm-nested: |[0-9]+ passed, [0-9]+ failed$|$)'
+codes=("${PIPESTATUS[@]}")
+log=$K/console.log
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+echo "kvm-nested: the VM ran $((SECONDS - start)) s; its console is in $log"
+
+if grep -q '^kvm-nested: no /dev/kvm' "$log"; then
+	die 1 "/dev/kvm did not appear in the VM: kvm-amd did not bind (the lines above say why)"
+fi
+if [[ -z $summary ]]; then
+	if ((codes[0] == 124)); then
+		die 1 "the VM did not finish within $TIMEOUT s (KVM_NESTED_TIMEOUT)"
+	fi
+	tail -n 15 "$log" | sed 's/^/    console: /' >&2
+	die 1 "the VM ended without a summary (QEMU exit code ${codes[0]}): a crash or a panic"
+fi
+read -r npassed _ nfailed _ <<<"$summary"
+if ((nfailed > 0 || npassed == 0)); then
+	die 1 "hv's kvm backend failed $nfailed of $((npassed + nfailed)) cases in the nested VM"
+fi
+echo "kvm-nested: hv's kvm backend passed all $npassed cases in the nested VM"
