@@ -13,16 +13,9 @@ RUNS=${RUNS:-50}
 ITER=${ITER:-20000000}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-source tests/lib.sh
-read -ra backends <<<"${BACKENDS:-$(hv_backends)}"
+source bench/lib.sh
 
-echo "bench-boot on $(hostname): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"\
-	"$(nproc) CPUs, Linux $(uname -r); hv backends: ${backends[*]}"
-if ! kvm_usable; then
-	echo "No usable /dev/kvm here: the KVM floor is not measured."
-elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-	echo "KVM here is software-assisted (no VMX/SVM visible): compare ratios, not absolute times."
-fi
+bench_banner bench-boot "the KVM floor is not measured."
 echo
 
 echo "Boot, end to end: wall time from fork to exit, $RUNS runs each, alternating"

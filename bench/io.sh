@@ -17,19 +17,12 @@ PINGS=${PINGS:-20000}
 NS=pvkit-bench-$$
 SUBNET=10.91.0
 TMP=$(mktemp -d)
-source tests/lib.sh
-read -ra backends <<<"${BACKENDS:-$(hv_backends)}"
+source bench/lib.sh
 cleanup() { guest_stop; netns_down "$NS"; ip link del pvkit-veth$$ 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 ((EUID == 0)) || { echo "bench-io needs root (network namespaces, tap devices)"; exit 1; }
-echo "bench-io on $(hostname): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')," \
-	"$(nproc) CPUs, Linux $(uname -r); hv backends: ${backends[*]}"
-if ! kvm_usable; then
-	echo "No usable /dev/kvm here: hv runs on proc."
-elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-	echo "KVM here is software-assisted (no VMX/SVM visible): compare ratios, not absolute times."
-fi
+bench_banner bench-io "hv runs on proc."
 echo
 
 # flood PEER: packets per second and average RTT of ping -f -c PINGS.

@@ -20,8 +20,7 @@ DUR=${SECONDS_PER:-5}
 NS=pvkit-bnet-$$
 SUB=10.93.0 VETH=10.94.0
 TMP=$(mktemp -d)
-source tests/lib.sh
-read -ra backends <<<"${BACKENDS:-$(hv_backends)}"
+source bench/lib.sh
 native_pids=()
 cleanup() {
 	guest_stop
@@ -39,13 +38,7 @@ done
 have_qemu=0
 command -v qemu-system-x86_64 >/dev/null && have_qemu=1
 
-echo "bench-net on $(hostname): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')," \
-	"$(nproc) CPUs, Linux $(uname -r); hv backends: ${backends[*]}"
-if ! kvm_usable; then
-	echo "No usable /dev/kvm here: hv runs on proc."
-elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-	echo "KVM here is software-assisted (no VMX/SVM visible): compare ratios, not absolute times."
-fi
+bench_banner bench-net "hv runs on proc."
 echo "guests: 1 vCPU each; nginx: 1 worker; redis-server: no persistence; kvstore: memory only"
 echo "clients in a namespace: wrk -t2 -c32 -d${DUR}s; redis-benchmark -c 50 -n 100000 (-P 16)"
 echo

@@ -22,16 +22,9 @@ declare -A BYTES=([64]=$((32 << 20)) [4096]=$((512 << 20)) [65536]=$((512 << 20)
 PP=$B/apps/pingpong.img
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-source tests/lib.sh
-read -ra backends <<<"${BACKENDS:-$(hv_backends)}"
+source bench/lib.sh
 
-echo "bench-pv on $(hostname): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')," \
-	"$(nproc) CPUs, Linux $(uname -r); hv backends: ${backends[*]}"
-if ! kvm_usable; then
-	echo "No usable /dev/kvm here: hv runs on proc."
-elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-	echo "KVM here is software-assisted (no VMX/SVM visible): compare ratios, not absolute times."
-fi
+bench_banner bench-pv "hv runs on proc."
 echo "$RUNS rounds; $RTTS round trips per latency run; medians over the rounds"
 echo
 

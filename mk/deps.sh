@@ -145,18 +145,8 @@ write_apt_sources() {
 		update_file "$B/apt/apt.conf" || true
 }
 
-# apt with private sources, lists and cache; /etc/apt and /var/lib/apt stay untouched, and it
-# works without root. As root, apt would hand downloads to its sandbox user _apt, which cannot
-# write our directories (it chowns some and warns about others); downloading as root keeps
-# every file owned by the caller. A non-root caller cannot switch users, so the option is moot.
-APT_OPTS=(
-	-c "$B/apt/apt.conf"
-	-o Dir::Etc::SourceList="$B/apt/sources.list"
-	-o Dir::Etc::SourceParts=/dev/null
-	-o Dir::State::Lists="$B/apt/lists"
-	-o Dir::Cache="$B/apt/cache"
-	-o APT::Sandbox::User=root
-)
+# apt with private sources, lists and cache (each option explained there).
+source "$(dirname "$0")/apt-opts.sh"
 
 # Refreshes the private package lists once per run, and only in runs that download.
 apt_updated=0

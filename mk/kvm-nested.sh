@@ -23,17 +23,10 @@ K=$B/kvm-nested
 PIN=$K/debs.sha256
 
 # apt with the private sources, lists and cache that mk/deps.sh derives from the machine's own
-# configuration (so no mirror is named here); see APT_OPTS there for each option.
+# configuration (so no mirror is named here).
 [[ -f $B/apt/sources.list && -f $B/apt/apt.conf ]] ||
 	die "$B/apt/sources.list is missing: run make deps first"
-APT_OPTS=(
-	-c "$B/apt/apt.conf"
-	-o Dir::Etc::SourceList="$B/apt/sources.list"
-	-o Dir::Etc::SourceParts=/dev/null
-	-o Dir::State::Lists="$B/apt/lists"
-	-o Dir::Cache="$B/apt/cache"
-	-o APT::Sandbox::User=root
-)
+source "$(dirname "$0")/apt-opts.sh"
 mkdir -p "$K/debs" "$B/apt/lists/partial" "$B/apt/cache/archives/partial"
 
 # One run at a time, as in mk/deps.sh.
