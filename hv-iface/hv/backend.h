@@ -73,9 +73,10 @@ struct hv_backend {
 	 */
 	int (*vm_create)(struct hv_vm *vm, uint64_t mem_size);
 	/*
-	 * The first entry: the guest's address space from the layout's ranges
-	 * (hv's area, the image, heap, stack, device windows, the doorbell and
-	 * grant window), entered at vm->entry in ring 3. 0 or an hv_exit_code.
+	 * The guest's address space from the layout's ranges (hv's area, the
+	 * image, heap, stack, device windows, the doorbell and grant window),
+	 * to enter at vm->entry in ring 3 (kvm: page tables and the boot CPU
+	 * state now; proc: kept for vm_start). 0 or an hv_exit_code.
 	 */
 	int (*vm_boot)(struct hv_vm *vm, const struct pg_range *r, unsigned n);
 	/*
@@ -91,13 +92,14 @@ struct hv_backend {
 	void (*run)(struct hv_vm *vm, struct hv_vmexit *x);
 	/* Any thread: make run() return HV_X_INTR soon (or at once, when the guest is out). */
 	void (*kick)(struct hv_vm *vm);
-	/* After the last run(): the guest never runs again (proc: its process is gone). */
+	/* After the last run(): the guest never runs again (proc: its process is killed). */
 	void (*stop)(struct hv_vm *vm);
 	void (*vm_destroy)(struct hv_vm *vm);
 	/*
 	 * vCPU thread, inside a hypercall: grant-window page i of vm shows page
 	 * frame of granter (the same memory), read-only if asked; unmap takes it
-	 * away before it returns 0. Both return 0 or a negative errno.
+	 * away before it returns 0. Both return 0 or a negative errno (a map
+	 * that fails may have ended the domain, with vm_fail saying why).
 	 */
 	int (*grant_map)(struct hv_vm *vm, uint32_t i, struct hv_vm *granter, uint32_t frame,
 			 bool readonly);
