@@ -21,6 +21,14 @@ for call in open execve socket kill; do
 	if grep -q "FAILURE" "$TMP/sb"; then not_ok "sandbox: $call: the call returned to the guest"; fi
 done
 
+# A guest that calls the proc stub's syscall gadget (mapped in its process on proc, nothing
+# there on kvm) gains nothing: the call is filtered, the gadget's trap ends the domain.
+if [[ $HV_BACKEND == proc ]]; then want="breakpoint (#BP), vector 3"; else want="page fault (#PF)"; fi
+timeout 20 "$HV" --name=bad "$SC" stub :: --name=peer "$SC" none >"$TMP/sb" 2>&1
+expect "sandbox: a jump into the stub's gadget ends only its domain" $? 80 "$TMP/sb" \
+	"hv: bad: guest fault: $want" "hv: dom2 (peer): exited with 0"
+if grep -q "FAILURE" "$TMP/sb"; then not_ok "sandbox: stub: the gadget returned to the guest"; fi
+
 if [[ $HV_BACKEND == proc ]]; then
 	# Once the guest runs, its process's address space holds the guest's ranges and the stub,
 	# nothing of hv's binary, and it is under a seccomp filter.

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A guest that makes one raw Linux system call, named by its argument (open, execve,
- * socket, kill), or none ("none": it sleeps 200 ms and exits 0, the peer of the others).
+ * socket, kill), or jumps into the proc child's syscall gadget ("stub"), or none ("none":
+ * it sleeps 200 ms and exits 0, the peer of the others).
  * A guest has no system calls: on proc the child's seccomp filter refuses each and hv
  * ends the domain as a fault; on kvm the syscall instruction is #UD. Either way, reaching
  * the line after the call is a failure. Used by tests/integration/sandbox.sh.
@@ -42,6 +43,25 @@ int main(int argc, char **argv)
 		printf("FAILURE: %s returned %ld\n", calls[i].name, ret);
 		return 1;
 	}
-	printf("usage: syscall.img open|execve|socket|kill|none\n");
+	if (argc == 2 && !strcmp(argv[1], "stub")) {
+		/*
+		 * Where the proc child's stub keeps its syscall gadget: a guest that
+		 * jumps there with a grant-shaped mmap of fd 0 gets EBADF from the
+		 * filtered call, then the gadget's trap ends it (a fault on kvm,
+		 * where nothing is mapped there).
+		 */
+		long ret = 9; /* mmap */
+		register long r10 __asm__("r10") = 0x1 | 0x10; /* MAP_SHARED | MAP_FIXED */
+		register long r8 __asm__("r8") = 0, r9 __asm__("r9") = 0;
+
+		__asm__ volatile("call *%[gadget]"
+				 : "+a"(ret), "+r"(r10), "+r"(r8), "+r"(r9)
+				 : [gadget] "r"(0x100000000010ul), "D"(0xd0000000ul), "S"(4096l),
+				   "d"(1l /* PROT_READ */)
+				 : "rcx", "r11", "memory");
+		printf("FAILURE: the stub's gadget returned %ld\n", ret);
+		return 1;
+	}
+	printf("usage: syscall.img open|execve|socket|kill|stub|none\n");
 	return 2;
 }
