@@ -45,10 +45,11 @@ static const struct symbol *find_symbol(struct hv_vm *vm, uint64_t addr)
 	return symbols_find(&vm->syms, addr);
 }
 
-/* " <main+0x14>", or "" when the image has no symbol for addr. */
+/* " <main+0x14>", or "" when addr is outside the image or the image has no symbol for it. */
 static void name_of(struct hv_vm *vm, uint64_t addr, char *buf, size_t len)
 {
-	const struct symbol *s = find_symbol(vm, addr);
+	const struct symbol *s =
+		addr >= vm->image_lo && addr < vm->image_hi ? find_symbol(vm, addr) : NULL;
 
 	buf[0] = '\0';
 	if (s)
