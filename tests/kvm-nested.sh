@@ -4,8 +4,8 @@
 # AMD CPU with SVM and nested paging, so a Debian kernel booted there loads kvm-amd and offers
 # /dev/kvm, and hv runs its guests on it (slowly: everything is emulated). This script packs
 # that kernel's kvm modules, busybox, hv with its libraries, the test images and the cases
-# into an initramfs, boots it, and passes the VM's result lines through. Opt-in (minutes):
-# make test-kvm-nested, not part of make test.
+# into an initramfs, boots it, and passes the VM's result lines through. tests/run.sh (make
+# test) runs it where /dev/kvm is missing; make test-kvm-nested runs it alone.
 #
 # Usage: tests/kvm-nested.sh BUILD_DIR     (after make test-build; run from the project root)
 #   KVM_NESTED_TIMEOUT=S   seconds the whole VM may take (default 1200)
