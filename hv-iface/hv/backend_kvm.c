@@ -97,13 +97,16 @@ static void zap_only_deleted_slots(int vm_fd)
 #define MSR_IA32_TSC 0x10
 #define TSC_SKEW_MAX_NS 1000000 /* the guest's TSC this close to the host's counts as the same */
 
+/* KVM_GET_MSRS and KVM_SET_MSRS of the one MSR, IA32_TSC. */
+struct tsc_msr {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e;
+};
+
 /* The guest's TSC less the host's, read now (KVM_GET_MSRS), or an error. */
 static int guest_tsc_skew(int vcpu_fd, int64_t *skew)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
+	struct tsc_msr m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
 	uint64_t before = hv_rdtsc(), after;
 
 	if (ioctl(vcpu_fd, KVM_GET_MSRS, &m) != 1)
@@ -127,10 +130,7 @@ static int share_host_tsc(struct hv_vm *vm, int vcpu_fd)
 	struct kvm_device_attr attr = { .group = KVM_VCPU_TSC_CTRL,
 					.attr = KVM_VCPU_TSC_OFFSET,
 					.addr = (uint64_t)(uintptr_t)&zero };
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
+	struct tsc_msr m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
 	int64_t skew, limit = (int64_t)(vm->tsc_hz / (1000000000ull / TSC_SKEW_MAX_NS));
 
 	if (guest_tsc_skew(vcpu_fd, &skew) == 0 && skew > -limit && skew < limit)

@@ -80,7 +80,7 @@ static struct hv_grant_entry *entry(struct hv_vm *granter, uint32_t ref)
 
 /*
  * Host lock held: pin granter's entry ref for vm and find its page. Returns
- * GNTST_OKAY with the host address of the granted page.
+ * GNTST_OKAY with the granted page's frame in the granter's memory.
  */
 static int pin(struct hv_vm *vm, struct hv_vm *granter, uint32_t ref, bool readonly,
 	       uint32_t *framep)
