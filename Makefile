@@ -78,7 +78,8 @@ GUEST_LDFLAGS := -T libos/arch/x86_64/image.ld -Wl,--gc-sections -Wl,--build-id=
 
 # Every platform's code is in every image: the entry point the loader takes picks the platform.
 LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/pv/*.c libos/virtio/*.c libos/net/*.c libos/fs/*.c \
-	libos/arch/x86_64/*.c libos/arch/x86_64/*.S platforms/kvm/*.c platforms/kvm/*.S)
+	libos/arch/x86_64/*.c libos/arch/x86_64/*.S platforms/kvm/*.c platforms/kvm/*.S \
+	platforms/xen/*.c platforms/xen/*.S)
 LIBOS_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(LIBOS_SRCS))
 LIBOS_A := $(BUILD)/libos.a
 
@@ -90,6 +91,9 @@ $(BUILD)/guest/%.c.o: %.c $(DEPS_STAMP)
 $(BUILD)/guest/%.S.o: %.S $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+# Xen's PVH guest shares the PVH entry, IDT, console and fault reports in platforms/kvm/.
+$(BUILD)/guest/platforms/xen/%.o: GUEST_CFLAGS += -Iplatforms/kvm
 
 $(LIBOS_A): $(LIBOS_OBJS)
 	@rm -f $@

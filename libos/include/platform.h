@@ -41,6 +41,12 @@ struct platform {
 	 * (QEMU): libos's calls then return -ENOSYS.
 	 */
 	void (*pv_call)(unsigned call, void *arg);
+	/*
+	 * The frame a grant entry names for the page at va: its guest frame,
+	 * va / 4096, where NULL (hv, Xen PVH); its machine frame on Xen PV.
+	 * 0 for a page the platform cannot name.
+	 */
+	uint64_t (*frame_of)(const void *va);
 	/* End the guest with status. */
 	void (*exit)(int status) __attribute__((noreturn));
 };

@@ -85,10 +85,11 @@ static int setup_table(void)
 int gnttab_grant_access(domid_t domid, const void *page, int readonly)
 {
 	uintptr_t gpa = (uintptr_t)page;
+	uint64_t frame = platform->frame_of ? platform->frame_of(page) : gpa / PAGE_BYTES;
 	grant_ref_t ref;
 	int rc;
 
-	if (!page || gpa % PAGE_BYTES || gpa >= HV_GPA_LIMIT)
+	if (!page || gpa % PAGE_BYTES || gpa >= HV_GPA_LIMIT || !frame || frame > UINT32_MAX)
 		return -EINVAL;
 	if (!table && (rc = setup_table()) != 0)
 		return rc;
@@ -97,7 +98,7 @@ int gnttab_grant_access(domid_t domid, const void *page, int readonly)
 	ref = free_head;
 	free_head = next_free[ref];
 	granted[ref] = true;
-	gnttab_entry_fill(&table[ref], domid, (uint32_t)(gpa / PAGE_BYTES), readonly);
+	gnttab_entry_fill(&table[ref], domid, (uint32_t)frame, readonly);
 	return (int)ref;
 }
 

@@ -19,6 +19,7 @@
 /* Interrupt vectors: IRQ by GSI from PVH_VECTOR_GSI_BASE; the LAPIC's own at the top. */
 #define PVH_VECTOR_GSI_BASE 0x20
 #define PVH_VECTOR_TIMER 0xf0
+#define PVH_VECTOR_XEN_UPCALL 0xf3 /* on Xen: an event is pending */
 #define PVH_VECTOR_SPURIOUS 0xff
 
 /* The selectors of the entry's GDT: 64-bit code, data, and the TSS that gives #DF its stack. */
@@ -96,6 +97,26 @@ void pvh_event_raise(uint32_t port);
 /* Virtio-mmio devices (pvh_virtio.c): from the command line's entries, else by probing. */
 struct pvh_cmdline;
 void pvh_virtio_find(const struct pvh_cmdline *cl, int have_acpi, struct boot *boot);
+
+/*
+ * Xen (platforms/xen/): pvh_start() hands a PVH guest of Xen to
+ * xen_pvh_start(); from then on pvh_on_xen is set, the console and the exit
+ * go through Xen, and its upcall vector ends a halt. A Xen PV guest uses the
+ * console and fault reports here too.
+ */
+extern int pvh_on_xen;
+uint32_t xen_cpuid_base(void);
+struct hvm_start_info;
+_Noreturn void xen_pvh_start(const struct hvm_start_info *si, uint64_t tsc_base);
+void xen_pvh_upcall(uint64_t *rflags);
+void xen_console_write(const char *buf, size_t len);
+_Noreturn void xen_exit(int status);
+
+/* Boot steps Xen's PVH boot shares (pvh_boot.c): arguments and RAM into boot. */
+struct pvh_cmdline;
+struct hvm_memmap_table_entry;
+void pvh_take_args(const char *line, const char *argv0, struct pvh_cmdline *cl, struct boot *boot);
+void pvh_take_ram(const struct hvm_memmap_table_entry *map, uint32_t n, struct boot *boot);
 
 /* The platform ops on QEMU (pvh_platform.c): console, wall clock, block, exit. */
 void pvh_platform_init(uint64_t lapic_hz, int irq_sources);

@@ -19,6 +19,7 @@
 #define DEFAULT_ARGV0 "qemu" /* when the command line names no BOOT_IMAGE= */
 
 int pvh_debug;
+int pvh_on_xen;
 extern char __image_end[]; /* image.ld: the end of everything the image occupies */
 
 static struct boot boot;
@@ -38,10 +39,10 @@ static const char *cmdline_problem(int rc)
 	return "bad virtio_mmio.device= entry";
 }
 
-static void take_args(const struct hvm_start_info *si, struct pvh_cmdline *cl)
+void pvh_take_args(const char *line, const char *argv0, struct pvh_cmdline *cl, struct boot *b)
 {
-	const char *line = (const char *)(uintptr_t)si->cmdline_paddr, *bad = NULL;
-	int rc = pvh_cmdline_parse(line, DEFAULT_ARGV0, cl, &bad);
+	const char *bad = NULL;
+	int rc = pvh_cmdline_parse(line, argv0, cl, &bad);
 
 	if (rc) {
 		pvh_printf("pvh: kernel command line: %s at \"%.40s\"\n", cmdline_problem(rc),
@@ -49,21 +50,17 @@ static void take_args(const struct hvm_start_info *si, struct pvh_cmdline *cl)
 		pvh_exit(LIBOS_PANIC_STATUS);
 	}
 	pvh_debug = cl->debug;
-	boot.args = cl->args;
-	boot.argc = cl->argc;
-	boot.args_size = cl->args_size;
+	b->args = cl->args;
+	b->argc = cl->argc;
+	b->args_size = cl->args_size;
 }
 
 /* RAM from the memory map (type 1), above the image and below what is mapped, in whole pages. */
-static void take_ram(const struct hvm_start_info *si)
+void pvh_take_ram(const struct hvm_memmap_table_entry *map, uint32_t n, struct boot *b)
 {
-	const struct hvm_memmap_table_entry *map;
 	uint64_t floor = ((uintptr_t)__image_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), top = 0;
 
-	if (si->version < 1 || !si->memmap_paddr || !si->memmap_entries)
-		fail("the loader gave no memory map (hvm_start_info version 1)");
-	map = (const struct hvm_memmap_table_entry *)(uintptr_t)si->memmap_paddr;
-	for (uint32_t i = 0; i < si->memmap_entries; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		uint64_t lo = map[i].addr, hi = map[i].addr + map[i].size;
 
 		if (map[i].type != XEN_HVM_MEMMAP_TYPE_RAM || hi <= lo)
@@ -72,12 +69,12 @@ static void take_ram(const struct hvm_start_info *si)
 		hi = (hi > MAPPED_LIMIT ? MAPPED_LIMIT : hi) & ~(PAGE_SIZE - 1);
 		if (hi <= lo)
 			continue;
-		if (boot.nr_ram == BOOT_MAX_RAM)
+		if (b->nr_ram == BOOT_MAX_RAM)
 			fail("more RAM regions than libos takes");
-		boot.ram[boot.nr_ram++] = (struct boot_ram){ lo, hi - lo };
+		b->ram[b->nr_ram++] = (struct boot_ram){ lo, hi - lo };
 		top = hi > top ? hi : top;
 	}
-	if (!boot.nr_ram)
+	if (!b->nr_ram)
 		fail("no RAM above the image");
 	pvh_fault_set_ram_top(top);
 }
@@ -110,12 +107,17 @@ _Noreturn void pvh_start(const struct hvm_start_info *si)
 	int nr_ioapics, have_acpi;
 
 	libos_clear_bss();
+	if (xen_cpuid_base())
+		xen_pvh_start(si, tsc_base);
 	pvh_serial_init();
 	pvh_idt_init();
 	if (si->magic != XEN_HVM_START_MAGIC_VALUE)
 		fail("%ebx does not point at an hvm_start_info (wrong magic)");
-	take_args(si, &cl);
-	take_ram(si);
+	pvh_take_args((const char *)(uintptr_t)si->cmdline_paddr, DEFAULT_ARGV0, &cl, &boot);
+	if (si->version < 1 || !si->memmap_paddr || !si->memmap_entries)
+		fail("the loader gave no memory map (hvm_start_info version 1)");
+	pvh_take_ram((const struct hvm_memmap_table_entry *)(uintptr_t)si->memmap_paddr,
+		     si->memmap_entries, &boot);
 	have_acpi = si->rsdp_paddr != 0;
 	pvh_unmap_page0(); /* the start info is read: from now on a null pointer faults */
 	pvh_lapic_init();

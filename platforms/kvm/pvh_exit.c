@@ -58,6 +58,8 @@ static void wait_for_exit(void)
 
 _Noreturn void pvh_exit(int status)
 {
+	if (pvh_on_xen)
+		xen_exit(status);
 	irq_disable();
 	if (pvh_debug)
 		pvh_idt_report();

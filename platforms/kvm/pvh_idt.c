@@ -119,6 +119,10 @@ void pvh_trap(struct pvh_trap_frame *f)
 
 	if (v < NR_EXCEPTIONS)
 		pvh_fault(f);
+	if (v == PVH_VECTOR_XEN_UPCALL && pvh_on_xen) { /* no LAPIC involved: no EOI */
+		xen_pvh_upcall(&f->rflags);
+		return;
+	}
 	if (v == PVH_VECTOR_SPURIOUS) { /* not in service: no EOI (SDM vol. 3A 11.9) */
 		spurious_count++;
 		return;

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Xen platform's own interfaces: hypercalls through the hypercall page,
+ * and how its files (PVH and PV boot, console, clock, event channels, grant
+ * tables) call each other. The PVH guest shares the PVH entry, IDT and fault
+ * reports with QEMU's PVH platform (platforms/kvm/pvh*); nothing in libos
+ * includes this.
+ */
+#ifndef XEN_H
+#define XEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv_abi.h"
+#include "platform.h"
+#include "xen_abi.h"
+
+/* Tunables. */
+#define XEN_GRANT_MAPS 1024 /* pages of other domains mapped at once (the grant window) */
+#define XEN_PV_MAX_RAM (1ull << 30) /* the most RAM a PV guest maps (its page tables' reach) */
+
+/* The page the hypercalls are in: Xen writes it (PV: at build; PVH: when asked by MSR). */
+extern char xen_hypercall_page[4096];
+
+/*
+ * A hypercall: up to 5 arguments in rdi, rsi, rdx, r10, r8; the result in
+ * rax. Xen may clobber the argument registers (debug builds do), and the PV
+ * page's syscall clobbers rcx and r11.
+ */
+static inline long xen_hypercall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3,
+				 uint64_t a4, uint64_t a5)
+{
+	register uint64_t r10 __asm__("r10") = a4;
+	register uint64_t r8 __asm__("r8") = a5;
+	long ret;
+
+	__asm__ volatile("call *%[fn]"
+			 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
+			 : [fn] "r"(xen_hypercall_page + 32 * nr)
+			 : "memory", "rcx", "r11", "r9");
+	return ret;
+}
+
+#define xen_hc1(nr, a) xen_hypercall(nr, (uint64_t)(a), 0, 0, 0, 0)
+#define xen_hc2(nr, a, b) xen_hypercall(nr, (uint64_t)(a), (uint64_t)(b), 0, 0, 0)
+#define xen_hc3(nr, a, b, c) xen_hypercall(nr, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), 0, 0)
+#define xen_hc4(nr, a, b, c, d) \
+	xen_hypercall(nr, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), (uint64_t)(d), 0)
+
+/* What the PV or PVH boot found, for the files below. */
+struct xen_guest {
+	int pv;                          /* 1: a PV guest; 0: PVH */
+	int dom0;                        /* the hardware domain (console_io, isa-debug-exit) */
+	struct hv_shared_info *shared;   /* mapped */
+	const uint64_t *p2m;             /* PV: machine frame of each pseudo-physical frame */
+	uint64_t nr_pages;               /* PV: entries in p2m */
+	uint64_t grant_window;           /* where grant maps land: gpa (PVH) or va (PV) */
+	uint32_t timer_port;             /* VIRQ_TIMER's port: block's deadlines */
+};
+extern struct xen_guest xen;
+
+/* xen_ops.c: the platform ops both kinds share, and the boot steps they share. */
+void xen_console_write(const char *buf, size_t len);
+_Noreturn void xen_exit(int status);
+_Noreturn void xen_fail(const char *msg);
+void xen_wallclock(uint64_t *realtime_ns, uint64_t *tsc);
+uint64_t xen_system_time(uint64_t *tsc); /* Xen's clock (ns) now, and the TSC it was read at */
+uint64_t xen_tsc_hz(void);
+void xen_set_deadline(uint64_t deadline_ns);
+void xen_pv_call(unsigned call, void *arg);
+void xen_events_init(void);
+int xen_is_dom0(void);
+
+/* xen_gnttab.c: GNTTABOP_* for libos, on PV or PVH; frame = what a grant entry names. */
+void xen_gnttab_op(struct hv_gnttab_op *op);
+uint64_t xen_frame_of(uint64_t va);
+
+/* xen_pvh.c: the PVH guest's boot (called by pvh_start() when it finds Xen). */
+uint32_t xen_cpuid_base(void);
+struct hvm_start_info;
+_Noreturn void xen_pvh_start(const struct hvm_start_info *si, uint64_t tsc_base);
+void xen_pvh_upcall(uint64_t *rflags);
+
+/* xen_pv.c and xen_pv_mmu.c: the PV guest's boot and its page tables. */
+void xen_pv_map_ram(const struct xen_start_info *si, uint64_t first_free, uint64_t *ram_lo,
+		    uint64_t *ram_end);
+int xen_pv_set_pte(uint64_t va, uint64_t pte);
+
+#endif /* XEN_H */

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A PV guest of Xen (dom0 by default, or a domU of type pv): ring 3 by
+ * Xen's design, entered at xen_pv_entry (xen_entry.S) with the boot area
+ * mapped. From the start_info to a struct boot, one step per line in
+ * xen_pv_start(). Upcalls stay masked except while blocked: SCHEDOP_block
+ * unmasks them, and the event callback returns with them masked again.
+ */
+#include <string.h>
+
+#include "libos.h"
+#include "pvh.h"
+#include "pvh_cmdline.h"
+#include "xen.h"
+
+#define PAGE 4096ull
+#define PTE_SHARED_INFO 0x067ull /* present, writable, user (Xen's ring-3 kernel), accessed, dirty */
+
+extern char pvh_stack_guard[];  /* pvh_entry.S: the page below the boot stack */
+void xen_pv_event_callback(void); /* xen_entry.S */
+void xen_pv_failsafe_callback(void);
+_Noreturn void xen_pv_start(const struct xen_start_info *si, uint64_t xen_stack_top);
+_Noreturn void xen_pv_failsafe(void);
+
+static struct boot boot;
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+_Noreturn void xen_pv_failsafe(void)
+{
+	xen_fail("Xen's failsafe callback: a return to the guest could not load its segments");
+}
+
+static void xen_pv_block(uint64_t deadline_ns)
+{
+	struct hv_vcpu_info *v = &xen.shared->vcpu_info[0];
+
+	if (__atomic_load_n(&v->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+		return;
+	if (deadline_ns != HV_DEADLINE_NONE) {
+		if (clock_monotonic_ns() >= deadline_ns)
+			return;
+		xen_set_deadline(deadline_ns);
+	}
+	xen_hc2(XEN_HC_SCHED_OP, SCHEDOP_BLOCK, 0);
+	__atomic_store_n(&v->evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
+}
+
+static uint64_t xen_pv_frame_of(const void *va)
+{
+	return xen_frame_of((uintptr_t)va);
+}
+
+static const struct platform xen_pv_platform = {
+	.name = "xen-pv",
+	.console_write = xen_console_write,
+	.wallclock = xen_wallclock,
+	.block = xen_pv_block,
+	.pv_call = xen_pv_call,
+	.frame_of = xen_pv_frame_of,
+	.exit = xen_exit,
+};
+
+/* The shared-info page at pvh_shared_info (a page of the image's that nothing else uses). */
+static void shared_info_init(const struct xen_start_info *si)
+{
+	if (xen_pv_set_pte((uintptr_t)&pvh_shared_info, si->shared_info | PTE_SHARED_INFO))
+		xen_fail("the shared-info page could not be mapped");
+	xen.shared = &pvh_shared_info;
+}
+
+static void callbacks_init(void)
+{
+	if (xen_hc3(XEN_HC_SET_CALLBACKS, (uintptr_t)xen_pv_event_callback,
+		    (uintptr_t)xen_pv_failsafe_callback, 0))
+		xen_fail("set_callbacks failed");
+}
+
+/* A null pointer and a run off the boot stack fault, as on hv. */
+static void guard_pages(void)
+{
+	if (xen_pv_set_pte(0, 0) || xen_pv_set_pte((uintptr_t)pvh_stack_guard, 0))
+		xen_fail("page 0 or the stack guard could not be unmapped");
+}
+
+_Noreturn void xen_pv_start(const struct xen_start_info *si, uint64_t xen_stack_top)
+{
+	struct pvh_cmdline cl; /* on the boot stack, which outlives libos_start() */
+	uint64_t tsc_base = rdtsc(), ram_lo, ram_end;
+
+	libos_clear_bss();
+	pvh_on_xen = 1;
+	xen.pv = 1;
+	xen.dom0 = (si->flags & SIF_INITDOMAIN) != 0;
+	if (strncmp(si->magic, "xen-3.0-x86_64", 14))
+		xen_fail("%rsi does not point at a 64-bit start_info (wrong magic)");
+	xen.p2m = (const uint64_t *)(uintptr_t)si->mfn_list;
+	xen.nr_pages = si->nr_pages;
+	shared_info_init(si);
+	callbacks_init();
+	pvh_take_args(si->cmd_line, "xen", &cl, &boot);
+	xen_pv_map_ram(si, xen_stack_top, &ram_lo, &ram_end);
+	boot.ram[boot.nr_ram++] = (struct boot_ram){ ram_lo, ram_end - ram_lo };
+	pvh_fault_set_ram_top(ram_end);
+	guard_pages();
+	xen_events_init();
+	boot.platform = &xen_pv_platform;
+	boot.tsc_hz = xen_tsc_hz();
+	boot.tsc_base = tsc_base;
+	boot.shared_info = xen.shared;
+	boot.domid = xen.dom0 ? 0 : XEN_DOMID_SELF; /* a domU learns its id from xenstore */
+	boot.grant_window = xen.grant_window;
+	boot.grant_window_size = XEN_GRANT_MAPS * PAGE;
+	if (pvh_debug)
+		pvh_printf("xen: PV %s, RAM %#llx-%#llx, TSC %llu Hz, grant window at %#llx, "
+			   "timer port %u\n",
+			   xen.dom0 ? "dom0" : "domU", (unsigned long long)ram_lo,
+			   (unsigned long long)ram_end, (unsigned long long)boot.tsc_hz,
+			   (unsigned long long)xen.grant_window, xen.timer_port);
+	libos_start(&boot);
+}
