@@ -52,6 +52,7 @@ static inline long xen_hypercall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t
 struct xen_guest {
 	int pv;                          /* 1: a PV guest; 0: PVH */
 	int dom0;                        /* the hardware domain (console_io, isa-debug-exit) */
+	uint16_t domid;                  /* this domain's id; XEN_DOMID_SELF until known */
 	struct hv_shared_info *shared;   /* mapped */
 	const uint64_t *p2m;             /* PV: machine frame of each pseudo-physical frame */
 	uint64_t nr_pages;               /* PV: entries in p2m */

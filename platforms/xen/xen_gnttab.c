@@ -10,6 +10,10 @@
  *     physical space (PVH, by guest address) or a range of virtual addresses
  *     whose page tables exist (PV, by virtual address). Its handle is the
  *     page's index in the window, as on hv.
+ * A PVH guest may not map its own grant: Xen keeps one guest frame per
+ * page, so the map's frame would replace the page's own, leaving a hole
+ * there for good (seen on Xen 4.17: the page reads as all ones, even after
+ * the unmap). Such a map is refused with permission_denied; copies work.
  */
 #include <errno.h>
 
@@ -67,6 +71,8 @@ static int16_t map(struct hv_gnttab_op *op)
 	struct xen_gnttab_map_grant_ref m = { .flags = GNTMAP_HOST_MAP, .ref = op->ref, .dom = op->dom };
 	unsigned slot = 0;
 
+	if (!xen.pv && (op->dom == XEN_DOMID_SELF || op->dom == xen.domid))
+		return HV_GNTST_PERMISSION_DENIED; /* Xen would take the page from its own address */
 	while (slot < XEN_GRANT_MAPS && maps[slot].used)
 		slot++;
 	if (slot == XEN_GRANT_MAPS)

@@ -114,7 +114,8 @@ _Noreturn void xen_pv_start(const struct xen_start_info *si, uint64_t xen_stack_
 	boot.tsc_hz = xen_tsc_hz();
 	boot.tsc_base = tsc_base;
 	boot.shared_info = xen.shared;
-	boot.domid = xen.dom0 ? 0 : XEN_DOMID_SELF; /* a domU learns its id from xenstore */
+	xen.domid = xen.dom0 ? 0 : XEN_DOMID_SELF; /* a domU learns its id from xenstore */
+	boot.domid = xen.domid;
 	boot.grant_window = xen.grant_window;
 	boot.grant_window_size = XEN_GRANT_MAPS * PAGE;
 	if (pvh_debug)
