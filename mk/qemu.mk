@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-# QEMU targets: the same appliance images on stock QEMU -M microvm, through their PVH entry.
+# QEMU targets: the same appliance images on stock QEMU -M microvm, through their PVH entry,
+# and as the dom0 of a real Xen inside QEMU (PV or PVH).
 #
 #   make run-qemu [APP=hello] [ARGS="..."]   boot an appliance on QEMU; exits like make run
 #   make test-qemu                           only the QEMU integration tests
+#   make run-xen, make test-xen-dom0         the same on Xen (below)
 #
 # The QEMU command line, each option explained, is in mk/qemu-run.sh: make run-qemu and the
 # tests share it, and it maps QEMU's exit code back to the guest's status.
@@ -18,3 +20,17 @@ test-qemu: test-build
 
 # The PVH platform's command-line parser is plain C: unit-tested on the host.
 UNIT_SUBJECTS_test_pvh_cmdline := platforms/kvm/pvh_cmdline.c
+
+# Xen: the same images as the first domain (dom0) of a real Xen inside QEMU TCG, PV or PVH. The
+# command line and exit codes are in mk/xen-run.sh; it fetches Xen on its first run.
+#
+#   make run-xen [APP=hello] [ARGS="..."] [XEN_MODE=pv|pvh]   boot an appliance as dom0
+#   make test-xen-dom0                                          only the dom0 tests
+XEN_MODE ?= pv
+
+.PHONY: run-xen test-xen-dom0
+run-xen: $(BUILD)/apps/$(APP).img
+	BUILD=$(BUILD) mk/xen-run.sh --$(XEN_MODE) $(BUILD)/apps/$(APP).img $(ARGS)
+
+test-xen-dom0: test-build
+	tests/integration/xen.sh $(BUILD)

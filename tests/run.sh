@@ -78,7 +78,7 @@ for HV_BACKEND in $(hv_backends); do
 		wanted "guest/$HV_BACKEND/$(basename "$src" .c)" && run_guest_test "$src"
 	done
 	for script in tests/integration/*.sh; do
-		[[ $(basename "$script") == qemu.sh ]] && continue
+		[[ $(basename "$script") == qemu.sh || $(basename "$script") == xen.sh ]] && continue
 		wanted "integration/$(basename "$script" .sh)" || continue
 		section "integration: $(basename "$script" .sh) (backend $HV_BACKEND)"
 		source "$script"
@@ -108,6 +108,12 @@ fi
 if wanted integration/qemu; then
 	section "integration: qemu (accelerator $(mk/qemu-run.sh --which-accel), no hv)"
 	source tests/integration/qemu.sh
+fi
+
+# Real Xen in QEMU TCG: the images as a PV and a PVH dom0 (the first run fetches Xen).
+if wanted integration/xen; then
+	section "integration: xen (Xen 4.17 in QEMU TCG, dom0 PV and PVH, no hv)"
+	source tests/integration/xen.sh
 fi
 
 summary

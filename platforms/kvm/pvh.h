@@ -67,6 +67,7 @@ int pvh_irq_bind(unsigned gsi, pvh_irq_handler_t fn, void *arg);
 
 /* CPU exceptions: report and end the guest (pvh_fault.c); reports read RAM below ram_top only. */
 _Noreturn void pvh_fault(const struct pvh_trap_frame *f);
+_Noreturn void pvh_fault_cr2(const struct pvh_trap_frame *f, uint64_t cr2); /* CR2 given: Xen PV */
 void pvh_fault_set_ram_top(uint64_t ram_top);
 
 /* Local APIC (pvh_lapic.c): its timer is one-shot, in its own ticks. */

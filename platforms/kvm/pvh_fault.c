@@ -126,6 +126,11 @@ static void backtrace(uint64_t rip, uint64_t rsp, uint64_t rbp)
 
 _Noreturn void pvh_fault(const struct pvh_trap_frame *f)
 {
+	pvh_fault_cr2(f, read_cr2());
+}
+
+_Noreturn void pvh_fault_cr2(const struct pvh_trap_frame *f, uint64_t cr2)
+{
 	static int reporting;
 	const char *what = vector_names[f->vector] ? vector_names[f->vector] : "reserved exception";
 
@@ -135,7 +140,7 @@ _Noreturn void pvh_fault(const struct pvh_trap_frame *f)
 		pvh_exit(PVH_EXIT_FAULT);
 	}
 	if (f->vector == VECTOR_PF) {
-		uint64_t addr = read_cr2();
+		uint64_t addr = cr2;
 
 		pvh_printf("pvh: guest fault: %s, vector %llu, at rip 0x%llx, address 0x%llx "
 			   "(%s: %s)\n",
@@ -147,7 +152,7 @@ _Noreturn void pvh_fault(const struct pvh_trap_frame *f)
 		pvh_printf("pvh: guest fault: %s, vector %llu, at rip 0x%llx, address 0x%llx "
 			   "(stack overflow into the guard page)\n",
 			   what, (unsigned long long)f->vector, (unsigned long long)f->rip,
-			   (unsigned long long)read_cr2());
+			   (unsigned long long)cr2);
 	} else {
 		pvh_printf("pvh: guest fault: %s, vector %llu, at rip 0x%llx, error code 0x%llx\n",
 			   what, (unsigned long long)f->vector, (unsigned long long)f->rip,

@@ -106,6 +106,65 @@ xen_pv_event_callback:
 	jmp xen_hypercall_page + 32 * XEN_HC_IRET
 	.size xen_pv_event_callback, . - xen_pv_event_callback
 
+/*
+ * CPU exceptions of a PV guest: Xen bounces them to the trap table's
+ * handler on the current stack as %rcx, %r11, the error code (for the
+ * vectors that have one), then an iret frame. Each stub restores %rcx and
+ * %r11, pushes an error code of 0 where the CPU gives none and the vector,
+ * then the common code pushes the registers to make the trap frame the PVH
+ * platform's fault report reads (struct pvh_trap_frame), and calls
+ * xen_pv_trap(frame), which does not return.
+ */
+.macro pv_trap vector, has_error
+	.globl xen_pv_trap_\vector
+xen_pv_trap_\vector:
+	mov (%rsp), %rcx
+	mov 8(%rsp), %r11
+	add $16, %rsp
+	.if \has_error == 0
+	pushq $0
+	.endif
+	pushq $\vector
+	jmp xen_pv_trap_common
+.endm
+
+	pv_trap 0, 0
+	pv_trap 1, 0
+	pv_trap 3, 0
+	pv_trap 4, 0
+	pv_trap 5, 0
+	pv_trap 6, 0
+	pv_trap 7, 0
+	pv_trap 10, 1
+	pv_trap 11, 1
+	pv_trap 12, 1
+	pv_trap 13, 1
+	pv_trap 14, 1
+	pv_trap 16, 0
+	pv_trap 17, 1
+	pv_trap 19, 0
+
+xen_pv_trap_common:
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, %rdi
+	and $~15, %rsp
+	call xen_pv_trap
+	ud2
+
 /* Xen could not load the segments of a frame it returned to: nothing to retry. */
 	.globl xen_pv_failsafe_callback
 	.type xen_pv_failsafe_callback, @function

@@ -21,6 +21,11 @@ void xen_pv_event_callback(void); /* xen_entry.S */
 void xen_pv_failsafe_callback(void);
 _Noreturn void xen_pv_start(const struct xen_start_info *si, uint64_t xen_stack_top);
 _Noreturn void xen_pv_failsafe(void);
+_Noreturn void xen_pv_trap(const struct pvh_trap_frame *f);
+#define TRAP(v) void xen_pv_trap_##v(void);
+TRAP(0) TRAP(1) TRAP(3) TRAP(4) TRAP(5) TRAP(6) TRAP(7) TRAP(10) TRAP(11) TRAP(12) TRAP(13)
+TRAP(14) TRAP(16) TRAP(17) TRAP(19)
+#undef TRAP
 
 static struct boot boot;
 
@@ -35,6 +40,30 @@ static inline uint64_t rdtsc(void)
 _Noreturn void xen_pv_failsafe(void)
 {
 	xen_fail("Xen's failsafe callback: a return to the guest could not load its segments");
+}
+
+/* Xen's #PF leaves the faulting address in vcpu_info, where a PV guest reads its CR2. */
+_Noreturn void xen_pv_trap(const struct pvh_trap_frame *f)
+{
+	pvh_fault_cr2(f, xen.shared->vcpu_info[0].arch_cr2);
+}
+
+/*
+ * Every exception goes to the fault report, as on hv and QEMU; int3 may be
+ * raised from our own ring. A stack overflow cannot be reported: Xen would
+ * put the frame on the overflowed stack, and crashes the domain instead.
+ */
+static void trap_table_init(void)
+{
+#define T(v, dpl) { v, dpl, FLAT_KERNEL_CS64, 0, (uintptr_t)xen_pv_trap_##v }
+	static const struct xen_trap_info table[] = {
+		T(0, 0), T(1, 0), T(3, 3), T(4, 0), T(5, 0), T(6, 0), T(7, 0), T(10, 0), T(11, 0),
+		T(12, 0), T(13, 0), T(14, 0), T(16, 0), T(17, 0), T(19, 0), { 0, 0, 0, 0, 0 },
+	};
+#undef T
+
+	if (xen_hc1(XEN_HC_SET_TRAP_TABLE, table))
+		xen_fail("set_trap_table failed");
 }
 
 static void xen_pv_block(uint64_t deadline_ns)
@@ -103,6 +132,7 @@ _Noreturn void xen_pv_start(const struct xen_start_info *si, uint64_t xen_stack_
 	xen.p2m = (const uint64_t *)(uintptr_t)si->mfn_list;
 	xen.nr_pages = si->nr_pages;
 	shared_info_init(si);
+	trap_table_init();
 	callbacks_init();
 	pvh_take_args(si->cmd_line, "xen", &cl, &boot);
 	xen_pv_map_ram(si, xen_stack_top, &ram_lo, &ram_end);

@@ -17,6 +17,10 @@
  *     the rest holds.
  * Each check prints "ok - ..." or "FAIL - ..."; SUCCESS and status 0 when
  * all pass, else status 1.
+ * expect-status: 0
+ * expect-stdout: ok - a sleep's deadline makes the timer VIRQ pending
+ * expect-stdout: ok - writes show through both ways
+ * expect-stdout: SUCCESS
  */
 #include <errno.h>
 #include <malloc.h>
