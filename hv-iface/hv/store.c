@@ -207,7 +207,7 @@ void store_op(struct hv_vm *vm, void *arg)
 	size_t len = 0;
 	void *buf;
 
-	op->ret = guest_key(vm, op->key, key);
+	op->ret = op->tx ? -EINVAL : guest_key(vm, op->key, key); /* no transactions here */
 	if (op->ret)
 		return;
 	switch (op->cmd) {

@@ -373,6 +373,16 @@ enum hv_storeop {
 	HV_STORE_READ = 0,  /* value into buf (len: its size in, the value's length out) */
 	HV_STORE_WRITE = 1, /* buf[0, len) becomes the value */
 	HV_STORE_REMOVE = 2,
+	/*
+	 * Watches and transactions, which Xen's xenstore has (libos's Xen
+	 * platform speaks these) and hv's store does not: hv answers -EINVAL,
+	 * and refuses a tx other than 0.
+	 */
+	HV_STORE_WATCH = 3,      /* a change to key or below queues the changed path */
+	HV_STORE_UNWATCH = 4,
+	HV_STORE_WATCH_NEXT = 5, /* the next queued path into buf, as READ; -EAGAIN if none */
+	HV_STORE_TX_START = 6,   /* tx out */
+	HV_STORE_TX_END = 7,     /* tx in; len 1 commits, 0 aborts; -EAGAIN: a conflict, redo */
 };
 
 struct hv_store_op {
@@ -381,7 +391,7 @@ struct hv_store_op {
 	uint64_t key;   /* gpa of a NUL-terminated path */
 	uint64_t buf;   /* gpa */
 	uint32_t len;
-	uint32_t pad;
+	uint32_t tx;    /* READ, WRITE, REMOVE: within this transaction; 0: none */
 };
 
 /*

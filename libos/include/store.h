@@ -36,6 +36,28 @@ int store_remove(const char *key);
 #define STORE_POLL_NS 1000000
 int store_wait(const char *key, char *buf, size_t size, uint64_t deadline_ns);
 
+/*
+ * Watches and transactions: Xen's xenstore has them; hv's store has
+ * neither, and answers -EINVAL.
+ *
+ * store_watch: a change to key or a key below it queues the changed path
+ * (Xen also queues key once when the watch is set). store_watch_wait takes
+ * the next queued path into buf (its length, or -ERANGE), retrying every
+ * STORE_POLL_NS until deadline_ns: then -ETIMEDOUT.
+ *
+ * A transaction sees one snapshot of the store: reads and writes with its
+ * tx, then store_transaction_end commits them all (commit 1) or none
+ * (commit 0); -EAGAIN when another change got in first: run it again.
+ */
+int store_watch(const char *key);
+int store_unwatch(const char *key);
+int store_watch_wait(char *buf, size_t size, uint64_t deadline_ns);
+int store_transaction_start(uint32_t *tx);
+int store_transaction_end(uint32_t tx, int commit);
+int store_tx_read(uint32_t tx, const char *key, char *buf, size_t size);
+int store_tx_write(uint32_t tx, const char *key, const char *value);
+int store_tx_remove(uint32_t tx, const char *key);
+
 /* "/local/domain/<dom>/<rel>" into buf; its length, or -ENAMETOOLONG. */
 int store_domain_path(char *buf, size_t size, domid_t dom, const char *rel);
 

@@ -73,6 +73,14 @@ void xen_pv_call(unsigned call, void *arg);
 void xen_events_init(void);
 int xen_is_dom0(void);
 
+/* xen_console.c: a domU's console ring (dom0 and early boot use console_io). */
+void xen_console_ring_init(void *page, uint32_t port);
+
+/* xen_store.c: the xenstore client, over the ring of a domU, for libos's store calls. */
+void xen_store_init(void *page, uint32_t port);
+void xen_store_op(struct hv_store_op *op);
+int xen_store_domid(uint16_t *domid);
+
 /* xen_gnttab.c: GNTTABOP_* for libos, on PV or PVH; frame = what a grant entry names. */
 void xen_gnttab_op(struct hv_gnttab_op *op);
 uint64_t xen_frame_of(uint64_t va);

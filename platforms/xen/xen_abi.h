@@ -58,6 +58,7 @@ struct xen_feature_info {
 #define XENFEAT_DOM0 11 /* in submap 0: this is the hardware domain */
 
 /* sched_op */
+#define SCHEDOP_YIELD 0
 #define SCHEDOP_BLOCK 1
 #define SCHEDOP_SHUTDOWN 2
 #define SHUTDOWN_POWEROFF 0
@@ -92,7 +93,12 @@ struct xen_e820_entry {
 
 /* hvm_op */
 #define HVMOP_SET_PARAM 0
+#define HVMOP_GET_PARAM 1
 #define HVM_PARAM_CALLBACK_IRQ 0
+#define HVM_PARAM_STORE_PFN 1
+#define HVM_PARAM_STORE_EVTCHN 2
+#define HVM_PARAM_CONSOLE_PFN 17
+#define HVM_PARAM_CONSOLE_EVTCHN 18
 #define HVM_CALLBACK_VECTOR(v) ((2ull << 56) | (v)) /* deliver upcalls as this IDT vector */
 struct xen_hvm_param {
 	uint16_t domid;

@@ -32,12 +32,6 @@ int xen_is_dom0(void)
 	return (f.submap >> XENFEAT_DOM0) & 1;
 }
 
-void xen_console_write(const char *buf, size_t len)
-{
-	/* All or nothing; a domU on a release build of Xen is refused and has the console ring. */
-	xen_hc3(XEN_HC_CONSOLE_IO, CONSOLEIO_WRITE, len, buf);
-}
-
 /*
  * The hardware domain under QEMU ends QEMU through isa-debug-exit (a PV
  * guest needs the I/O privilege level for the port first); without that
@@ -257,7 +251,7 @@ void xen_pv_call(unsigned call, void *arg)
 		xen_gnttab_op(arg);
 		break;
 	case HV_CALL_STORE:
-		((struct hv_store_op *)arg)->ret = -ENOSYS;
+		xen_store_op(arg);
 		break;
 	default:
 		pvh_printf("xen: libos made paravirtual call %u, which this platform does not know\n",

@@ -14,7 +14,7 @@
 #include "xen.h"
 
 #define PAGE 4096ull
-#define PTE_SHARED_INFO 0x067ull /* present, writable, user (Xen's ring-3 kernel), accessed, dirty */
+#define PTE_SHARED_INFO 0x067ull /* a shared page: present, writable, user, accessed, dirty */
 
 extern char pvh_stack_guard[];  /* pvh_entry.S: the page below the boot stack */
 void xen_pv_event_callback(void); /* xen_entry.S */
@@ -28,6 +28,9 @@ TRAP(14) TRAP(16) TRAP(17) TRAP(19)
 #undef TRAP
 
 static struct boot boot;
+/* Where a domU's console and xenstore pages are mapped: pages of the image's own. */
+static char console_page[4096] __attribute__((aligned(4096)));
+static char store_page[4096] __attribute__((aligned(4096)));
 
 static inline uint64_t rdtsc(void)
 {
@@ -111,6 +114,21 @@ static void callbacks_init(void)
 		xen_fail("set_callbacks failed");
 }
 
+/* A domU's console ring and xenstore, from the start_info; dom0 has console_io and no store. */
+static void domu_rings_init(const struct xen_start_info *si)
+{
+	if (xen.dom0)
+		return;
+	if (si->console_mfn && !xen_pv_set_pte((uintptr_t)console_page,
+					      si->console_mfn * PAGE | PTE_SHARED_INFO))
+		xen_console_ring_init(console_page, si->console_evtchn);
+	if (si->store_mfn && !xen_pv_set_pte((uintptr_t)store_page,
+					    si->store_mfn * PAGE | PTE_SHARED_INFO))
+		xen_store_init(store_page, si->store_evtchn);
+	if (xen_store_domid(&xen.domid))
+		xen_fail("xenstore gave no domid for this domain");
+}
+
 /* A null pointer and a run off the boot stack fault, as on hv. */
 static void guard_pages(void)
 {
@@ -131,7 +149,9 @@ _Noreturn void xen_pv_start(const struct xen_start_info *si, uint64_t xen_stack_
 		xen_fail("%rsi does not point at a 64-bit start_info (wrong magic)");
 	xen.p2m = (const uint64_t *)(uintptr_t)si->mfn_list;
 	xen.nr_pages = si->nr_pages;
+	xen.domid = xen.dom0 ? 0 : XEN_DOMID_SELF;
 	shared_info_init(si);
+	domu_rings_init(si);
 	trap_table_init();
 	callbacks_init();
 	pvh_take_args(si->cmd_line, "xen", &cl, &boot);
@@ -144,7 +164,6 @@ _Noreturn void xen_pv_start(const struct xen_start_info *si, uint64_t xen_stack_
 	boot.tsc_hz = xen_tsc_hz();
 	boot.tsc_base = tsc_base;
 	boot.shared_info = xen.shared;
-	xen.domid = xen.dom0 ? 0 : XEN_DOMID_SELF; /* a domU learns its id from xenstore */
 	boot.domid = xen.domid;
 	boot.grant_window = xen.grant_window;
 	boot.grant_window_size = XEN_GRANT_MAPS * PAGE;

@@ -26,6 +26,7 @@
 #define WINDOW_ALIGN (2ull << 20)
 #define WINDOW_LIMIT 0xc0000000ull /* pvh_entry.S maps the top GiB uncached: devices only */
 #define RFLAGS_IF 0x200ull
+#define MAPPED_PAGES (0x100000000ull / PAGE) /* pvh_entry.S maps the low 4 GiB */
 
 /* "XenVMMXenVMM" in ebx, ecx, edx of the first leaf; Xen may start at any 0x100 step. */
 uint32_t xen_cpuid_base(void)
@@ -145,6 +146,30 @@ static void shared_info_init(void)
 	xen.shared = &pvh_shared_info;
 }
 
+static uint64_t hvm_param(uint32_t index)
+{
+	struct xen_hvm_param p = { .domid = XEN_DOMID_SELF, .index = index };
+
+	return xen_hc2(XEN_HC_HVM_OP, HVMOP_GET_PARAM, &p) ? 0 : p.value;
+}
+
+/* A domU's console ring and xenstore: guest frames the toolstack filled, mapped below 4 GiB. */
+static void domu_rings_init(void)
+{
+	uint64_t console = hvm_param(HVM_PARAM_CONSOLE_PFN), store = hvm_param(HVM_PARAM_STORE_PFN);
+
+	if (xen.dom0)
+		return;
+	if (console && console < MAPPED_PAGES)
+		xen_console_ring_init((void *)(uintptr_t)(console * PAGE),
+				      (uint32_t)hvm_param(HVM_PARAM_CONSOLE_EVTCHN));
+	if (store && store < MAPPED_PAGES)
+		xen_store_init((void *)(uintptr_t)(store * PAGE),
+			       (uint32_t)hvm_param(HVM_PARAM_STORE_EVTCHN));
+	if (xen_store_domid(&xen.domid))
+		xen_fail("xenstore gave no domid for this domain");
+}
+
 static void upcall_vector_init(void)
 {
 	struct xen_hvm_param p = { .domid = XEN_DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
@@ -162,6 +187,8 @@ _Noreturn void xen_pvh_start(const struct hvm_start_info *si, uint64_t tsc_base)
 	hypercall_page_init(xen_cpuid_base());
 	pvh_on_xen = 1;
 	xen.dom0 = xen_is_dom0();
+	xen.domid = xen.dom0 ? 0 : XEN_DOMID_SELF;
+	domu_rings_init();
 	pvh_idt_init();
 	if (si->magic != XEN_HVM_START_MAGIC_VALUE)
 		xen_fail("%ebx does not point at an hvm_start_info (wrong magic)");
@@ -177,7 +204,6 @@ _Noreturn void xen_pvh_start(const struct hvm_start_info *si, uint64_t tsc_base)
 	boot.tsc_hz = xen_tsc_hz();
 	boot.tsc_base = tsc_base;
 	boot.shared_info = xen.shared;
-	xen.domid = xen.dom0 ? 0 : XEN_DOMID_SELF; /* a domU learns its id from xenstore */
 	boot.domid = xen.domid;
 	boot.grant_window = xen.grant_window;
 	boot.grant_window_size = XEN_GRANT_MAPS * PAGE;
