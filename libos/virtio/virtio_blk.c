@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "blkdev.h"
+#include "blkdev_driver.h"
 #include "kernel.h"
 #include "libos.h"
 #include "virtio_drivers.h"
@@ -18,49 +19,16 @@
 
 #define BLK_QUEUE_SIZE 128
 
-struct blkdev {
+struct vblk {
+	struct blkdev dev; /* first: the block API's view */
 	struct virtio_dev vdev;
 	struct virtq q;
-	uint64_t sectors;
-	bool read_only;
 	bool failed;
 	unsigned in_flight;
 	struct wait_queue space; /* waiting for descriptors */
 };
 
-static struct blkdev *disks[BOOT_MAX_DEVICES];
 static unsigned ndisks;
-
-unsigned blkdev_count(void)
-{
-	return ndisks;
-}
-
-struct blkdev *blkdev_get(unsigned index)
-{
-	return index < ndisks ? disks[index] : NULL;
-}
-
-const char *blkdev_name(const struct blkdev *dev)
-{
-	return dev->vdev.name;
-}
-
-uint64_t blkdev_sectors(const struct blkdev *dev)
-{
-	return dev->sectors;
-}
-
-unsigned blkdev_sector_size(const struct blkdev *dev)
-{
-	(void)dev;
-	return VIRTIO_BLK_SECTOR_SIZE;
-}
-
-int blkdev_read_only(const struct blkdev *dev)
-{
-	return dev->read_only;
-}
 
 static void finish(struct blk_request *req, int status)
 {
@@ -69,7 +37,7 @@ static void finish(struct blk_request *req, int status)
 }
 
 /* The device broke the protocol or needs a reset: fail what is in flight, and all later calls. */
-static void fail_device(struct blkdev *d, const char *why)
+static void fail_device(struct vblk *d, const char *why)
 {
 	char msg[160];
 
@@ -91,7 +59,7 @@ static void fail_device(struct blkdev *d, const char *why)
 
 static void on_event(evtchn_port_t port, void *arg)
 {
-	struct blkdev *d = arg;
+	struct vblk *d = arg;
 	struct blk_request *req;
 	uint32_t len;
 	bool any = false;
@@ -116,19 +84,15 @@ static void on_event(evtchn_port_t port, void *arg)
 		wait_queue_wake_all(&d->space);
 }
 
-int blkdev_submit(struct blkdev *d, struct blk_request *req)
+/* The block API checked req: bounds, size, read-only. */
+static int vblk_submit(struct blkdev *dev, struct blk_request *req)
 {
+	struct vblk *d = (struct vblk *)dev;
 	struct virtio_blk_req_hdr hdr = { .sector = req->sector };
 	struct virtq_buf out[2], in[2];
 	unsigned n_out = 1, n_in = 1;
 	int rc;
 
-	if (req->op != BLK_FLUSH &&
-	    (req->count == 0 || req->count > BLK_MAX_REQUEST_SECTORS || req->sector > d->sectors ||
-	     req->count > d->sectors - req->sector))
-		return -EINVAL;
-	if (req->op == BLK_WRITE && d->read_only)
-		return -EROFS;
 	hdr.type = req->op == BLK_READ ? VIRTIO_BLK_T_IN
 		   : req->op == BLK_WRITE ? VIRTIO_BLK_T_OUT
 					  : VIRTIO_BLK_T_FLUSH;
@@ -160,81 +124,15 @@ int blkdev_submit(struct blkdev *d, struct blk_request *req)
 	return 0;
 }
 
-struct sync {
-	struct wait_queue wq;
-	unsigned pending;
-	int status;
-};
-
-static void sync_done(struct blk_request *req)
-{
-	struct sync *s = req->arg;
-
-	if (req->status && !s->status)
-		s->status = req->status;
-	if (--s->pending == 0)
-		wait_queue_wake_all(&s->wq);
-}
-
-/* Split into requests of at most BLK_MAX_REQUEST_SECTORS, all in flight at once, and wait. */
-static int sync_io(struct blkdev *d, enum blk_op op, uint64_t sector, void *buf, size_t count)
-{
-	size_t nreq = op == BLK_FLUSH ? 1 : (count + BLK_MAX_REQUEST_SECTORS - 1) / BLK_MAX_REQUEST_SECTORS;
-	struct blk_request *reqs;
-	struct sync s = { WAIT_QUEUE_INIT, 0, 0 };
-	int rc = 0;
-
-	if (op != BLK_FLUSH && (count == 0 || sector > d->sectors || count > d->sectors - sector))
-		return count == 0 ? 0 : -EINVAL;
-	reqs = calloc(nreq, sizeof(*reqs));
-	if (!reqs)
-		return -ENOMEM;
-	for (size_t i = 0; i < nreq && !rc; i++) {
-		size_t first = i * BLK_MAX_REQUEST_SECTORS;
-		size_t n = count - first < BLK_MAX_REQUEST_SECTORS ? count - first
-								   : BLK_MAX_REQUEST_SECTORS;
-
-		reqs[i] = (struct blk_request){
-			.op = op, .sector = sector + first,
-			.buf = (char *)buf + first * VIRTIO_BLK_SECTOR_SIZE,
-			.count = n, .done = sync_done, .arg = &s,
-		};
-		rc = blkdev_submit(d, &reqs[i]);
-		if (!rc)
-			s.pending++;
-	}
-	while (s.pending)
-		wait_queue_wait(&s.wq, LIBOS_FOREVER);
-	free(reqs);
-	return rc ? rc : s.status;
-}
-
-int blkdev_read(struct blkdev *dev, uint64_t sector, void *buf, size_t count)
-{
-	return sync_io(dev, BLK_READ, sector, buf, count);
-}
-
-int blkdev_write(struct blkdev *dev, uint64_t sector, const void *buf, size_t count)
-{
-	if (dev->read_only)
-		return -EROFS;
-	return sync_io(dev, BLK_WRITE, sector, (void *)buf, count);
-}
-
-int blkdev_flush(struct blkdev *dev)
-{
-	return sync_io(dev, BLK_FLUSH, 0, NULL, 0);
-}
+static const struct blkdev_ops vblk_ops = { .submit = vblk_submit };
 
 int virtio_blk_attach(struct virtio_dev *vdev)
 {
-	struct blkdev *d;
+	struct vblk *d;
 	uint64_t want = (1ull << VIRTIO_BLK_F_RO) | (1ull << VIRTIO_BLK_F_FLUSH) |
 			(1ull << VIRTIO_F_RING_EVENT_IDX);
 	int rc;
 
-	if (ndisks == BOOT_MAX_DEVICES)
-		return -ENOSPC;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -250,9 +148,19 @@ int virtio_blk_attach(struct virtio_dev *vdev)
 		free(d);
 		return rc;
 	}
-	virtio_mmio_config(&d->vdev, 0, &d->sectors, sizeof(d->sectors));
-	d->read_only = (d->vdev.features >> VIRTIO_BLK_F_RO) & 1;
+	d->dev.ops = &vblk_ops;
+	snprintf(d->dev.name, sizeof(d->dev.name), "%s", d->vdev.name);
+	d->dev.sector_size = VIRTIO_BLK_SECTOR_SIZE;
+	virtio_mmio_config(&d->vdev, 0, &d->dev.sectors, sizeof(d->dev.sectors));
+	d->dev.read_only = (d->vdev.features >> VIRTIO_BLK_F_RO) & 1;
+	rc = blkdev_register(&d->dev);
+	if (rc) {
+		evtchn_unbind_handler(d->vdev.port);
+		virtio_mmio_fail(&d->vdev);
+		free(d);
+		return rc;
+	}
 	virtio_mmio_driver_ok(&d->vdev);
-	disks[ndisks++] = d;
+	ndisks++;
 	return 0;
 }
