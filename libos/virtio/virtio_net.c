@@ -14,6 +14,7 @@
 #include "kernel.h"
 #include "libos.h"
 #include "netdev.h"
+#include "netdev_driver.h"
 #include "virtio_drivers.h"
 #include "virtio_mmio.h"
 
@@ -22,11 +23,10 @@
 #define NET_HDR_BYTES sizeof(struct virtio_net_hdr)
 #define ETH_HEADER_BYTES 14
 
-struct netdev {
+struct vnet {
+	struct netdev dev; /* first: the frame API's view */
 	struct virtio_dev vdev;
 	struct virtq rx, tx;
-	uint8_t mac[6];
-	unsigned mtu;
 	bool failed;
 	uint8_t *rx_bufs, *tx_bufs;
 	unsigned nrx, ntx;
@@ -35,35 +35,9 @@ struct netdev {
 	struct wait_queue rx_wait, tx_wait;
 };
 
-static struct netdev *nics[BOOT_MAX_DEVICES];
 static unsigned nnics;
 
-unsigned netdev_count(void)
-{
-	return nnics;
-}
-
-struct netdev *netdev_get(unsigned index)
-{
-	return index < nnics ? nics[index] : NULL;
-}
-
-const char *netdev_name(const struct netdev *dev)
-{
-	return dev->vdev.name;
-}
-
-void netdev_mac(const struct netdev *dev, uint8_t mac[6])
-{
-	memcpy(mac, dev->mac, 6);
-}
-
-unsigned netdev_mtu(const struct netdev *dev)
-{
-	return dev->mtu;
-}
-
-static void fail_device(struct netdev *d, const char *why)
+static void fail_device(struct vnet *d, const char *why)
 {
 	char msg[160];
 
@@ -76,7 +50,7 @@ static void fail_device(struct netdev *d, const char *why)
 	wait_queue_wake_all(&d->tx_wait);
 }
 
-static void check_queues(struct netdev *d)
+static void check_queues(struct vnet *d)
 {
 	if (d->rx.broken)
 		fail_device(d, d->rx.why);
@@ -87,7 +61,7 @@ static void check_queues(struct netdev *d)
 /* Events only wake the threads that wait; they take the buffers themselves. */
 static void on_rx(evtchn_port_t port, void *arg)
 {
-	struct netdev *d = arg;
+	struct vnet *d = arg;
 
 	(void)port;
 	wait_queue_wake_all(&d->rx_wait);
@@ -95,20 +69,20 @@ static void on_rx(evtchn_port_t port, void *arg)
 
 static void on_tx(evtchn_port_t port, void *arg)
 {
-	struct netdev *d = arg;
+	struct vnet *d = arg;
 
 	(void)port;
 	wait_queue_wake_all(&d->tx_wait);
 }
 
-static int post_rx(struct netdev *d, uint8_t *buf)
+static int post_rx(struct vnet *d, uint8_t *buf)
 {
 	struct virtq_buf in = { buf, NET_BUF_BYTES };
 
 	return virtq_add_chain(&d->rx, NULL, 0, &in, 1, buf);
 }
 
-static void reclaim_tx(struct netdev *d)
+static void reclaim_tx(struct vnet *d)
 {
 	uint8_t *buf;
 	uint32_t len;
@@ -118,24 +92,17 @@ static void reclaim_tx(struct netdev *d)
 	check_queues(d);
 }
 
-int netdev_send(struct netdev *d, const void *frame, size_t len)
+/* The frame API checked len against the MTU, which attach kept within a buffer. */
+static int vnet_sendv(struct netdev *dev, const struct netdev_part *parts, unsigned nparts,
+		      size_t len)
 {
-	struct netdev_part part = { frame, len };
-
-	return netdev_sendv(d, &part, 1);
-}
-
-int netdev_sendv(struct netdev *d, const struct netdev_part *parts, unsigned nparts)
-{
+	struct vnet *d = (struct vnet *)dev;
 	struct virtq_buf out;
-	size_t len = 0, off = NET_HDR_BYTES;
+	size_t off = NET_HDR_BYTES;
 	uint8_t *buf;
 	int rc;
 
-	for (unsigned i = 0; i < nparts; i++)
-		len += parts[i].len;
-	if (len < ETH_HEADER_BYTES || len > NET_BUF_BYTES - NET_HDR_BYTES ||
-	    len > d->mtu + ETH_HEADER_BYTES + 4)
+	if (len > NET_BUF_BYTES - NET_HDR_BYTES)
 		return -EMSGSIZE;
 	for (;;) {
 		if (d->failed)
@@ -158,8 +125,12 @@ int netdev_sendv(struct netdev *d, const struct netdev_part *parts, unsigned npa
 	return 0;
 }
 
-int netdev_receive(struct netdev *d, struct netdev_frame *frame, uint64_t deadline_ns)
+static void vnet_release(struct netdev *dev, struct netdev_frame *frame);
+
+static int vnet_receive(struct netdev *dev, struct netdev_frame *frame, uint64_t deadline_ns)
 {
+	struct vnet *d = (struct vnet *)dev;
+
 	for (;;) {
 		uint32_t len;
 		uint8_t *buf = d->failed ? NULL : virtq_get_used(&d->rx, &len);
@@ -175,7 +146,7 @@ int netdev_receive(struct netdev *d, struct netdev_frame *frame, uint64_t deadli
 		}
 		if (buf) { /* a runt: give it straight back */
 			struct netdev_frame f = { .priv = buf };
-			netdev_release(d, &f);
+			vnet_release(dev, &f);
 			continue;
 		}
 		if (wait_queue_wait(&d->rx_wait, deadline_ns) == -ETIMEDOUT)
@@ -183,15 +154,23 @@ int netdev_receive(struct netdev *d, struct netdev_frame *frame, uint64_t deadli
 	}
 }
 
-void netdev_release(struct netdev *d, struct netdev_frame *frame)
+static void vnet_release(struct netdev *dev, struct netdev_frame *frame)
 {
+	struct vnet *d = (struct vnet *)dev;
+
 	if (d->failed || post_rx(d, frame->priv))
 		return;
 	if (virtq_kick_needed(&d->rx))
 		virtio_mmio_notify(&d->vdev, VIRTIO_NET_Q_RX);
 }
 
-static int alloc_buffers(struct netdev *d)
+static const struct netdev_ops vnet_ops = {
+	.sendv = vnet_sendv,
+	.receive = vnet_receive,
+	.release = vnet_release,
+};
+
+static int alloc_buffers(struct vnet *d)
 {
 	size_t rx_pages = (size_t)d->rx.size * NET_BUF_BYTES / PAGE_BYTES;
 	size_t tx_pages = (size_t)d->tx.size * NET_BUF_BYTES / PAGE_BYTES;
@@ -214,13 +193,11 @@ static int alloc_buffers(struct netdev *d)
 int virtio_net_attach(struct virtio_dev *vdev)
 {
 	struct virtio_net_config cfg;
-	struct netdev *d;
+	struct vnet *d;
 	uint64_t want = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_MTU) |
 			(1ull << VIRTIO_F_RING_EVENT_IDX);
 	int rc;
 
-	if (nnics == BOOT_MAX_DEVICES)
-		return -ENOSPC;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -244,13 +221,19 @@ int virtio_net_attach(struct virtio_dev *vdev)
 		return rc; /* what was allocated stays: a failed NIC at boot is rare and small */
 	}
 	virtio_mmio_config(&d->vdev, 0, &cfg, sizeof(cfg));
-	memcpy(d->mac, cfg.mac, 6);
-	d->mtu = (d->vdev.features & (1ull << VIRTIO_NET_F_MTU)) && cfg.mtu ? cfg.mtu : 1500;
-	if (d->mtu > NET_BUF_BYTES - NET_HDR_BYTES - ETH_HEADER_BYTES - 4)
-		d->mtu = NET_BUF_BYTES - NET_HDR_BYTES - ETH_HEADER_BYTES - 4;
+	d->dev.ops = &vnet_ops;
+	snprintf(d->dev.name, sizeof(d->dev.name), "%s", d->vdev.name);
+	memcpy(d->dev.mac, cfg.mac, 6);
+	d->dev.mtu = (d->vdev.features & (1ull << VIRTIO_NET_F_MTU)) && cfg.mtu ? cfg.mtu : 1500;
+	if (d->dev.mtu > NET_BUF_BYTES - NET_HDR_BYTES - ETH_HEADER_BYTES - 4)
+		d->dev.mtu = NET_BUF_BYTES - NET_HDR_BYTES - ETH_HEADER_BYTES - 4;
+	if (netdev_register(&d->dev)) {
+		virtio_mmio_fail(&d->vdev);
+		return -ENOSPC;
+	}
 	virtio_mmio_driver_ok(&d->vdev);
 	/* Buffers were posted before DRIVER_OK; tell the device they are there. */
 	virtio_mmio_notify(&d->vdev, VIRTIO_NET_Q_RX);
-	nics[nnics++] = d;
+	nnics++;
 	return 0;
 }

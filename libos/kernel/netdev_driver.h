@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a network driver gives libos's raw frame API (netdev.h): a struct
+ * netdev to embed, filled and registered once the device is ready, and its
+ * three operations. The API checks a frame's length against the MTU before
+ * the driver sees it. Drivers: virtio-net (libos/virtio), Xen's netfront
+ * (platforms/xen).
+ */
+#ifndef LIBOS_NETDEV_DRIVER_H
+#define LIBOS_NETDEV_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netdev.h"
+
+struct netdev_ops {
+	/* Send a frame of len bytes in parts, copied once; blocks while the ring is full. */
+	int (*sendv)(struct netdev *dev, const struct netdev_part *parts, unsigned nparts,
+		     size_t len);
+	int (*receive)(struct netdev *dev, struct netdev_frame *frame, uint64_t deadline_ns);
+	void (*release)(struct netdev *dev, struct netdev_frame *frame);
+};
+
+struct netdev {
+	const struct netdev_ops *ops;
+	char name[24];
+	uint8_t mac[6];
+	unsigned mtu;
+};
+
+/* Make dev one of the API's devices, in the order registered. 0 or -ENOSPC. */
+int netdev_register(struct netdev *dev);
+
+#endif /* LIBOS_NETDEV_DRIVER_H */
