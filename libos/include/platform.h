@@ -47,6 +47,12 @@ struct platform {
 	 * 0 for a page the platform cannot name.
 	 */
 	uint64_t (*frame_of)(const void *va);
+	/*
+	 * Attach the platform's own paravirtual devices (Xen's blkfront and
+	 * netfront) to the block and network APIs; called once libos's threads,
+	 * events and grants are up. NULL where the platform has none.
+	 */
+	void (*attach_devices)(void);
 	/* End the guest with status. */
 	void (*exit)(int status) __attribute__((noreturn));
 };

@@ -60,6 +60,8 @@ _Noreturn void libos_start(const struct boot *boot)
 	gnttab_init(boot);
 	domid = boot->domid;
 	virtio_init(boot);
+	if (platform->attach_devices)
+		platform->attach_devices();
 	fs_init();
 	__libc_init_array();
 	libos_argv = make_argv(boot);

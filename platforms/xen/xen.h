@@ -80,6 +80,16 @@ void xen_console_ring_init(void *page, uint32_t port);
 void xen_store_init(void *page, uint32_t port);
 void xen_store_op(struct hv_store_op *op);
 int xen_store_domid(uint16_t *domid);
+/* For the platform's drivers: a value as a string (its length), a write, and a directory's
+ * children as NUL-separated names (their total length); -ERANGE if buf is too small. */
+int xen_store_read(const char *path, char *buf, size_t size);
+int xen_store_write(const char *path, const char *value);
+int xen_store_directory(const char *path, char *buf, size_t size);
+
+/* xen_blkfront.c, xen_netfront.c: a domU's split drivers, attached once libos is up. */
+void xen_attach_devices(void);
+int xen_blkfront_attach(const char *dir);
+int xen_netfront_attach(const char *dir);
 
 /* xen_gnttab.c: GNTTABOP_* for libos, on PV or PVH; frame = what a grant entry names. */
 void xen_gnttab_op(struct hv_gnttab_op *op);

@@ -95,6 +95,7 @@ static const struct platform xen_pv_platform = {
 	.wallclock = xen_wallclock,
 	.block = xen_pv_block,
 	.pv_call = xen_pv_call,
+	.attach_devices = xen_attach_devices,
 	.frame_of = xen_pv_frame_of,
 	.exit = xen_exit,
 };

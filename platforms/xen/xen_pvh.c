@@ -71,6 +71,7 @@ static const struct platform xen_pvh_platform = {
 	.wallclock = xen_wallclock,
 	.block = xen_pvh_block,
 	.pv_call = xen_pv_call,
+	.attach_devices = xen_attach_devices,
 	.frame_of = NULL, /* guest frames */
 	.exit = xen_exit,
 };

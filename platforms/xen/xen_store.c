@@ -19,6 +19,7 @@
 #define EVENTS_MAX 16     /* watch events queued; more are dropped, counted */
 
 enum xs_type {
+	XS_DIRECTORY = 1,
 	XS_READ = 2,
 	XS_WATCH = 4,
 	XS_UNWATCH = 5,
@@ -315,4 +316,49 @@ int xen_store_domid(uint16_t *domid)
 		return -EIO;
 	*domid = (uint16_t)id;
 	return 0;
+}
+
+/* --- For the platform's own drivers (blkfront, netfront): plain calls, no transaction --- */
+
+int xen_store_read(const char *path, char *buf, size_t size)
+{
+	uint32_t len;
+	int rc;
+
+	if (!ring)
+		return -ENOSYS;
+	rc = talk_key(XS_READ, 0, path, NULL, 0, &len);
+	if (rc)
+		return rc;
+	if (len >= size)
+		return -ERANGE;
+	memcpy(buf, reply, len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int xen_store_write(const char *path, const char *value)
+{
+	uint32_t len;
+
+	if (!ring)
+		return -ENOSYS;
+	return talk_key(XS_WRITE, 0, path, value, strlen(value), &len);
+}
+
+int xen_store_directory(const char *path, char *buf, size_t size)
+{
+	uint32_t len;
+	int rc;
+
+	if (!ring)
+		return -ENOSYS;
+	rc = talk_key(XS_DIRECTORY, 0, path, NULL, 0, &len);
+	if (rc)
+		return rc;
+	if (len >= size)
+		return -ERANGE;
+	memcpy(buf, reply, len);
+	buf[len] = '\0';
+	return (int)len;
 }
