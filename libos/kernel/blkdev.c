@@ -83,7 +83,8 @@ static void sync_done(struct blk_request *req)
 
 static int sync_io(struct blkdev *d, enum blk_op op, uint64_t sector, void *buf, size_t count)
 {
-	size_t nreq = op == BLK_FLUSH ? 1 : (count + BLK_MAX_REQUEST_SECTORS - 1) / BLK_MAX_REQUEST_SECTORS;
+	size_t nreq = op == BLK_FLUSH ? 1
+				      : (count + BLK_MAX_REQUEST_SECTORS - 1) / BLK_MAX_REQUEST_SECTORS;
 	struct blk_request *reqs;
 	struct sync s = { WAIT_QUEUE_INIT, 0, 0 };
 	int rc = 0;

@@ -19,6 +19,7 @@
 /* Tunables. */
 #define XEN_GRANT_MAPS 1024 /* pages of other domains mapped at once (the grant window) */
 #define XEN_PV_MAX_RAM (1ull << 30) /* the most RAM a PV guest maps (its page tables' reach) */
+#define XEN_CONNECT_NS (30ull * 1000000000) /* how long a device's backend may take to connect */
 
 /* The page the hypercalls are in: Xen writes it (PV: at build; PVH: when asked by MSR). */
 extern char xen_hypercall_page[4096];
@@ -71,6 +72,7 @@ uint64_t xen_tsc_hz(void);
 void xen_set_deadline(uint64_t deadline_ns);
 void xen_pv_call(unsigned call, void *arg);
 void xen_events_init(void);
+_Noreturn void xen_boot_finish(struct boot *b, const struct platform *p, uint64_t tsc_base);
 int xen_is_dom0(void);
 
 /* xen_console.c: a domU's console ring (dom0 and early boot use console_io). */
@@ -85,6 +87,11 @@ int xen_store_domid(uint16_t *domid);
 int xen_store_read(const char *path, char *buf, size_t size);
 int xen_store_write(const char *path, const char *value);
 int xen_store_directory(const char *path, char *buf, size_t size);
+/* DIR/KEY as a decimal number (DIR "": KEY relative to the domain's home); and written as one. */
+int xen_store_read_number(const char *dir, const char *key, unsigned long long *v);
+int xen_store_write_number(const char *dir, const char *key, unsigned long long v);
+/* Wait until backend/state is at least at_least (XenbusState), or XEN_CONNECT_NS: -ETIMEDOUT. */
+int xen_store_wait_state(const char *backend, unsigned long long at_least);
 
 /* xen_blkfront.c, xen_netfront.c: a domU's split drivers, attached once libos is up. */
 void xen_attach_devices(void);

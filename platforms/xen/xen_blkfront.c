@@ -34,7 +34,6 @@
 #define SEGS 11u                          /* segments a request carries */
 #define SLOT_SECTORS (SEGS * PAGE / SECTOR) /* 88 */
 #define RING_ENTRIES 32u                  /* (4096 - 64) / 112, rounded down to a power of 2 */
-#define CONNECT_NS (30ull * 1000000000)   /* how long the backend may take to connect */
 
 #define BLKIF_OP_READ 0
 #define BLKIF_OP_WRITE 1
@@ -239,42 +238,6 @@ static int blkfront_submit(struct blkdev *dev, struct blk_request *req)
 
 static const struct blkdev_ops blkfront_ops = { .submit = blkfront_submit };
 
-static int read_number(const char *dir, const char *key, unsigned long long *v)
-{
-	char path[128], buf[32], *end;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	rc = xen_store_read(path, buf, sizeof(buf));
-	if (rc < 0)
-		return rc;
-	*v = strtoull(buf, &end, 10);
-	return end == buf || *end ? -EINVAL : 0;
-}
-
-static int write_number(const char *dir, const char *key, unsigned long long v)
-{
-	char path[128], buf[24];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	snprintf(buf, sizeof(buf), "%llu", v);
-	return xen_store_write(path, buf);
-}
-
-/* Wait until the backend's state is want, polling xenstore (a setup step, not a hot path). */
-static int wait_state(const char *backend, unsigned long long want)
-{
-	uint64_t deadline = clock_monotonic_ns() + CONNECT_NS;
-	unsigned long long state = 0;
-
-	while (read_number(backend, "state", &state) != 0 || state != want) {
-		if (clock_monotonic_ns() > deadline)
-			return -ETIMEDOUT;
-		sleep_until(clock_monotonic_ns() + 1000000);
-	}
-	return 0;
-}
-
 static int grant_pages(struct blkfront *f)
 {
 	for (unsigned i = 0; i < RING_ENTRIES; i++) {
@@ -306,7 +269,7 @@ int xen_blkfront_attach(const char *dir)
 	snprintf(f->dev.name, sizeof(f->dev.name), "xen-vbd%u", ndisks);
 	snprintf(path, sizeof(path), "%s/backend", dir);
 	if ((rc = xen_store_read(path, backend, sizeof(backend))) < 0 ||
-	    (rc = read_number(dir, "backend-id", &v)) < 0)
+	    (rc = xen_store_read_number(dir, "backend-id", &v)) < 0)
 		goto fail;
 	f->backend = (domid_t)v;
 	f->handle = (uint16_t)strtoul(strrchr(dir, '/') + 1, NULL, 10);
@@ -323,23 +286,25 @@ int xen_blkfront_attach(const char *dir)
 		goto fail;
 	f->port = (evtchn_port_t)port;
 	if ((rc = evtchn_bind_handler(f->port, on_event, f)) < 0 ||
-	    (rc = write_number(dir, "ring-ref", (unsigned)ring_ref)) < 0 ||
-	    (rc = write_number(dir, "event-channel", f->port)) < 0 ||
+	    (rc = xen_store_write_number(dir, "ring-ref", (unsigned)ring_ref)) < 0 ||
+	    (rc = xen_store_write_number(dir, "event-channel", f->port)) < 0 ||
 	    (rc = xen_store_write(strcat(strcpy(path, dir), "/protocol"), "x86_64-abi")) < 0 ||
-	    (rc = write_number(dir, "state", XENBUS_INITIALISED)) < 0 ||
-	    (rc = wait_state(backend, XENBUS_CONNECTED)) < 0 ||
-	    (rc = read_number(backend, "sectors", &v)) < 0)
+	    (rc = xen_store_write_number(dir, "state", XENBUS_INITIALISED)) < 0 ||
+	    (rc = xen_store_wait_state(backend, XENBUS_CONNECTED)) < 0 ||
+	    (rc = xen_store_read_number(backend, "sectors", &v)) < 0)
 		goto fail;
 	f->dev.sectors = v;
-	f->dev.sector_size = read_number(backend, "sector-size", &v) == 0 ? (unsigned)v : SECTOR;
+	f->dev.sector_size = SECTOR;
+	if (xen_store_read_number(backend, "sector-size", &v) == 0)
+		f->dev.sector_size = (unsigned)v;
 	if (f->dev.sector_size != SECTOR) {
 		rc = -ENOTSUP;
 		goto fail;
 	}
-	f->dev.read_only = read_number(backend, "info", &v) == 0 && (v & VDISK_READONLY);
-	f->flush = read_number(backend, "feature-flush-cache", &v) == 0 && v;
+	f->dev.read_only = xen_store_read_number(backend, "info", &v) == 0 && (v & VDISK_READONLY);
+	f->flush = xen_store_read_number(backend, "feature-flush-cache", &v) == 0 && v;
 	f->dev.ops = &blkfront_ops;
-	if ((rc = write_number(dir, "state", XENBUS_CONNECTED)) < 0 ||
+	if ((rc = xen_store_write_number(dir, "state", XENBUS_CONNECTED)) < 0 ||
 	    (rc = blkdev_register(&f->dev)) < 0)
 		goto fail;
 	ndisks++;

@@ -32,7 +32,6 @@
 #define PAGE 4096u
 #define TX_BUF 2048u
 #define RING_ENTRIES 256u /* both rings: (4096 - 64) / 12 and / 8, rounded down to a power of 2 */
-#define CONNECT_NS (30ull * 1000000000)
 #define ETH_MTU 1500u
 #define NETRXF_MORE_DATA 4u
 #define XENBUS_INITWAIT 2
@@ -224,29 +223,6 @@ static const struct netdev_ops netfront_ops = {
 	.release = nf_release,
 };
 
-static int store_number(const char *dir, const char *key, unsigned long long v)
-{
-	char path[128], buf[24];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	snprintf(buf, sizeof(buf), "%llu", v);
-	return xen_store_write(path, buf);
-}
-
-static int backend_state(const char *backend, unsigned long long want)
-{
-	uint64_t deadline = clock_monotonic_ns() + CONNECT_NS;
-	char path[128], buf[16];
-
-	snprintf(path, sizeof(path), "%s/state", backend);
-	while (xen_store_read(path, buf, sizeof(buf)) < 0 || strtoull(buf, NULL, 10) < want) {
-		if (clock_monotonic_ns() > deadline)
-			return -ETIMEDOUT;
-		sleep_until(clock_monotonic_ns() + 1000000);
-	}
-	return 0;
-}
-
 /* "xx:xx:xx:xx:xx:xx" (no scanf: it would double the size of every image). */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
@@ -284,6 +260,7 @@ int xen_netfront_attach(const char *dir)
 	static unsigned nnics;
 	struct netfront *f = calloc(1, sizeof(*f));
 	char backend[96], path[128], mac[32];
+	unsigned long long id;
 	int tx_ref, rx_ref, port, rc;
 
 	if (!f)
@@ -292,10 +269,9 @@ int xen_netfront_attach(const char *dir)
 	snprintf(path, sizeof(path), "%s/backend", dir);
 	if ((rc = xen_store_read(path, backend, sizeof(backend))) < 0)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/backend-id", dir);
-	if ((rc = xen_store_read(path, mac, sizeof(mac))) < 0)
+	if ((rc = xen_store_read_number(dir, "backend-id", &id)) < 0)
 		goto fail;
-	f->backend = (domid_t)strtoul(mac, NULL, 10);
+	f->backend = (domid_t)id;
 	snprintf(path, sizeof(path), "%s/mac", dir);
 	if ((rc = xen_store_read(path, mac, sizeof(mac))) < 0 || (rc = parse_mac(mac, f->dev.mac)) < 0)
 		goto fail;
@@ -319,15 +295,15 @@ int xen_netfront_attach(const char *dir)
 		goto fail;
 	f->port = (evtchn_port_t)port;
 	if ((rc = evtchn_bind_handler(f->port, on_event, f)) < 0 ||
-	    (rc = backend_state(backend, XENBUS_INITWAIT)) < 0 ||
-	    (rc = store_number(dir, "tx-ring-ref", (unsigned)tx_ref)) < 0 ||
-	    (rc = store_number(dir, "rx-ring-ref", (unsigned)rx_ref)) < 0 ||
-	    (rc = store_number(dir, "event-channel", f->port)) < 0 ||
-	    (rc = store_number(dir, "request-rx-copy", 1)) < 0 ||
-	    (rc = store_number(dir, "feature-rx-notify", 1)) < 0 ||
-	    (rc = store_number(dir, "feature-no-csum-offload", 1)) < 0 ||
-	    (rc = store_number(dir, "state", XENBUS_CONNECTED)) < 0 ||
-	    (rc = backend_state(backend, XENBUS_CONNECTED)) < 0)
+	    (rc = xen_store_wait_state(backend, XENBUS_INITWAIT)) < 0 ||
+	    (rc = xen_store_write_number(dir, "tx-ring-ref", (unsigned)tx_ref)) < 0 ||
+	    (rc = xen_store_write_number(dir, "rx-ring-ref", (unsigned)rx_ref)) < 0 ||
+	    (rc = xen_store_write_number(dir, "event-channel", f->port)) < 0 ||
+	    (rc = xen_store_write_number(dir, "request-rx-copy", 1)) < 0 ||
+	    (rc = xen_store_write_number(dir, "feature-rx-notify", 1)) < 0 ||
+	    (rc = xen_store_write_number(dir, "feature-no-csum-offload", 1)) < 0 ||
+	    (rc = xen_store_write_number(dir, "state", XENBUS_CONNECTED)) < 0 ||
+	    (rc = xen_store_wait_state(backend, XENBUS_CONNECTED)) < 0)
 		goto fail;
 	f->dev.mtu = ETH_MTU;
 	f->dev.ops = &netfront_ops;

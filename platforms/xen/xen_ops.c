@@ -259,3 +259,27 @@ void xen_pv_call(unsigned call, void *arg)
 		xen_exit(LIBOS_PANIC_STATUS);
 	}
 }
+
+/* The boot's last steps, the same for PV and PVH: the deadline timer, what libos needs, libos. */
+_Noreturn void xen_boot_finish(struct boot *b, const struct platform *p, uint64_t tsc_base)
+{
+	xen_events_init();
+	b->platform = p;
+	b->tsc_hz = xen_tsc_hz();
+	b->tsc_base = tsc_base;
+	b->shared_info = xen.shared;
+	b->domid = xen.domid;
+	b->grant_window = xen.grant_window;
+	b->grant_window_size = XEN_GRANT_MAPS * 4096ull;
+	if (pvh_debug) {
+		pvh_printf("xen: %s %s (domain %u), TSC %llu Hz, grant window at %#llx, timer port "
+			   "%u\n",
+			   xen.pv ? "PV" : "PVH", xen.dom0 ? "dom0" : "domU", xen.domid,
+			   (unsigned long long)b->tsc_hz, (unsigned long long)xen.grant_window,
+			   xen.timer_port);
+		for (unsigned i = 0; i < b->nr_ram; i++)
+			pvh_printf("xen: RAM %#llx-%#llx\n", (unsigned long long)b->ram[i].base,
+				   (unsigned long long)(b->ram[i].base + b->ram[i].size));
+	}
+	libos_start(b);
+}

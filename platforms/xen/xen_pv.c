@@ -160,19 +160,5 @@ _Noreturn void xen_pv_start(const struct xen_start_info *si, uint64_t xen_stack_
 	boot.ram[boot.nr_ram++] = (struct boot_ram){ ram_lo, ram_end - ram_lo };
 	pvh_fault_set_ram_top(ram_end);
 	guard_pages();
-	xen_events_init();
-	boot.platform = &xen_pv_platform;
-	boot.tsc_hz = xen_tsc_hz();
-	boot.tsc_base = tsc_base;
-	boot.shared_info = xen.shared;
-	boot.domid = xen.domid;
-	boot.grant_window = xen.grant_window;
-	boot.grant_window_size = XEN_GRANT_MAPS * PAGE;
-	if (pvh_debug)
-		pvh_printf("xen: PV %s, RAM %#llx-%#llx, TSC %llu Hz, grant window at %#llx, "
-			   "timer port %u\n",
-			   xen.dom0 ? "dom0" : "domU", (unsigned long long)ram_lo,
-			   (unsigned long long)ram_end, (unsigned long long)boot.tsc_hz,
-			   (unsigned long long)xen.grant_window, xen.timer_port);
-	libos_start(&boot);
+	xen_boot_finish(&boot, &xen_pv_platform, tsc_base);
 }

@@ -200,17 +200,5 @@ _Noreturn void xen_pvh_start(const struct hvm_start_info *si, uint64_t tsc_base)
 	pvh_unmap_page0();
 	shared_info_init();
 	upcall_vector_init();
-	xen_events_init();
-	boot.platform = &xen_pvh_platform;
-	boot.tsc_hz = xen_tsc_hz();
-	boot.tsc_base = tsc_base;
-	boot.shared_info = xen.shared;
-	boot.domid = xen.domid;
-	boot.grant_window = xen.grant_window;
-	boot.grant_window_size = XEN_GRANT_MAPS * PAGE;
-	if (pvh_debug)
-		pvh_printf("xen: PVH %s, TSC %llu Hz, grant window at %#llx, timer port %u\n",
-			   xen.dom0 ? "dom0" : "domU", (unsigned long long)boot.tsc_hz,
-			   (unsigned long long)xen.grant_window, xen.timer_port);
-	libos_start(&boot);
+	xen_boot_finish(&boot, &xen_pvh_platform, tsc_base);
 }

@@ -8,6 +8,7 @@
  * to (its toolstack runs the daemon), so there every call is -ENOSYS.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,11 +224,41 @@ static int read_into(enum xs_type type, struct hv_store_op *op, const char *key)
 	return 0;
 }
 
+/*
+ * Take the watch events the daemon sent since the last request, without
+ * waiting: only whole messages, each header then its payload.
+ */
+static void take_events(void)
+{
+	for (;;) {
+		uint32_t prod = __atomic_load_n(&ring->rsp_prod, __ATOMIC_ACQUIRE);
+		uint32_t avail = prod - ring->rsp_cons;
+		struct xs_header h;
+
+		if (avail > RING_SIZE)
+			xen_fail("xenstore: the daemon's reply ring has more than a ring of data");
+		if (avail < sizeof(h))
+			return;
+		for (size_t i = 0; i < sizeof(h); i++)
+			((char *)&h)[i] = ring->rsp[(ring->rsp_cons + i) % RING_SIZE];
+		if (h.len > PAYLOAD_MAX)
+			xen_fail("xenstore: the daemon sent a message longer than the protocol allows");
+		if (avail < sizeof(h) + h.len)
+			return; /* the rest is on its way */
+		ring_get(&h, sizeof(h));
+		ring_get(reply, h.len);
+		reply[h.len] = '\0';
+		if (h.type == XS_WATCH_EVENT)
+			queue_event(reply, h.len);
+	}
+}
+
 static int next_event(struct hv_store_op *op)
 {
 	const char *path;
 	size_t n;
 
+	take_events();
 	if (events_head == events_tail)
 		return -EAGAIN;
 	path = events[events_head % EVENTS_MAX];
@@ -298,36 +329,17 @@ void xen_store_op(struct hv_store_op *op)
 	}
 }
 
-/* This domain's id: the toolstack writes it at the relative key "domid". */
-int xen_store_domid(uint16_t *domid)
-{
-	uint32_t len;
-	char *end;
-	unsigned long id;
-	int rc;
+/* --- For the platform's own code (boot, blkfront, netfront): plain calls, no transaction --- */
 
-	if (!ring)
-		return -ENOSYS;
-	rc = talk_key(XS_READ, 0, "domid", NULL, 0, &len);
-	if (rc)
-		return rc;
-	id = strtoul(reply, &end, 10);
-	if (end == reply || *end || id >= XEN_DOMID_SELF)
-		return -EIO;
-	*domid = (uint16_t)id;
-	return 0;
-}
-
-/* --- For the platform's own drivers (blkfront, netfront): plain calls, no transaction --- */
-
-int xen_store_read(const char *path, char *buf, size_t size)
+/* A READ or DIRECTORY's reply into buf as a string: its length, or -ERANGE. */
+static int fetch(enum xs_type type, const char *path, char *buf, size_t size)
 {
 	uint32_t len;
 	int rc;
 
 	if (!ring)
 		return -ENOSYS;
-	rc = talk_key(XS_READ, 0, path, NULL, 0, &len);
+	rc = talk_key(type, 0, path, NULL, 0, &len);
 	if (rc)
 		return rc;
 	if (len >= size)
@@ -335,6 +347,16 @@ int xen_store_read(const char *path, char *buf, size_t size)
 	memcpy(buf, reply, len);
 	buf[len] = '\0';
 	return (int)len;
+}
+
+int xen_store_read(const char *path, char *buf, size_t size)
+{
+	return fetch(XS_READ, path, buf, size);
+}
+
+int xen_store_directory(const char *path, char *buf, size_t size)
+{
+	return fetch(XS_DIRECTORY, path, buf, size);
 }
 
 int xen_store_write(const char *path, const char *value)
@@ -346,19 +368,52 @@ int xen_store_write(const char *path, const char *value)
 	return talk_key(XS_WRITE, 0, path, value, strlen(value), &len);
 }
 
-int xen_store_directory(const char *path, char *buf, size_t size)
+int xen_store_read_number(const char *dir, const char *key, unsigned long long *v)
 {
-	uint32_t len;
+	char path[160], buf[32], *end;
 	int rc;
 
-	if (!ring)
-		return -ENOSYS;
-	rc = talk_key(XS_DIRECTORY, 0, path, NULL, 0, &len);
+	snprintf(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", key); /* "": relative */
+	rc = xen_store_read(path, buf, sizeof(buf));
+	if (rc < 0)
+		return rc;
+	*v = strtoull(buf, &end, 10);
+	return end == buf || *end ? -EINVAL : 0;
+}
+
+int xen_store_write_number(const char *dir, const char *key, unsigned long long v)
+{
+	char path[160], buf[24];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	snprintf(buf, sizeof(buf), "%llu", v);
+	return xen_store_write(path, buf);
+}
+
+/* Polls (a setup step): the frontends wait for their backends this way. */
+int xen_store_wait_state(const char *backend, unsigned long long at_least)
+{
+	uint64_t deadline = clock_monotonic_ns() + XEN_CONNECT_NS;
+	unsigned long long state = 0;
+
+	while (xen_store_read_number(backend, "state", &state) != 0 || state < at_least) {
+		if (clock_monotonic_ns() > deadline)
+			return -ETIMEDOUT;
+		sleep_until(clock_monotonic_ns() + 1000000);
+	}
+	return 0;
+}
+
+/* This domain's id: the toolstack writes it at the relative key "domid". */
+int xen_store_domid(uint16_t *domid)
+{
+	unsigned long long id;
+	int rc = xen_store_read_number("", "domid", &id);
+
 	if (rc)
 		return rc;
-	if (len >= size)
-		return -ERANGE;
-	memcpy(buf, reply, len);
-	buf[len] = '\0';
-	return (int)len;
+	if (id >= XEN_DOMID_SELF)
+		return -EIO;
+	*domid = (uint16_t)id;
+	return 0;
 }

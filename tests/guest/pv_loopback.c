@@ -218,7 +218,7 @@ static void grant_checks(int self_map)
 	read_only_checks(ro, self_map);
 }
 
-/* "no-self-map": mapping our own grant must be refused (Xen PVH, see platforms/xen/xen_gnttab.c). */
+/* "no-self-map": a map of our own grant must be refused (Xen PVH: platforms/xen/xen_gnttab.c). */
 int main(int argc, char **argv)
 {
 	int self_map = !(argc > 1 && strcmp(argv[1], "no-self-map") == 0);
