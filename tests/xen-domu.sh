@@ -6,7 +6,8 @@
 # (hello's output and arguments), exits (poweroff for 0, crash otherwise, with the status on
 # the console), xenstore (read, write, watches, transactions: guest/store_ops), event channels
 # and grants within the domain (guest/pv_loopback), blkfront (a disk written in one boot and
-# verified in the next), netfront (dom0 pings the domain and fetches httpd's page from it).
+# verified in the next), netfront (dom0 pings the domain and fetches httpd's page from it),
+# and kvstore over both (a SET in one boot, its GET after the next).
 #
 # Usage: tests/xen-domu.sh BUILD_DIR      (after make test-build; run from the project root)
 set -uo pipefail
@@ -74,6 +75,27 @@ domu_tests() {
 		domu_case "$m" "netfront: dom0 pings the domain and fetches httpd's page" 84 \
 		"64 bytes from $NET.2" "HTTP/1.1 200 OK" "<title>pvkit httpd</title>" "<h1>It works.</h1>" \
 		-- --vif "$B/apps/httpd.img" "ip=$NET.2/24" "gw=$NET.1"
+
+	# kvstore on both: a SET acknowledged in one boot is in its log on the disk (blkfront),
+	# and a GET from dom0 (RESP by hand through nc) finds it after the next boot (netfront).
+	local kv=$TMP/kv-$m.img set get
+	set='*3\r\n$3\r\nSET\r\n$4\r\nwhat\r\n$8\r\nxen-disk\r\n'
+	get='*2\r\n$3\r\nGET\r\n$4\r\nwhat\r\n'
+	head -c 8388608 /dev/zero >"$kv"
+	XEN_DOMU_TIMEOUT=25 XEN_DOMU_DOM0_CMD="$(resp_cmd "$set")" \
+		domu_case "$m" "kvstore: a SET over netfront, logged through blkfront" 84 \
+		"kvstore: log on xen-vbd0" "0 records replayed" "+OK" \
+		-- --vif --disk "$kv" "$B/apps/kvstore.img" "ip=$NET.2/24" "gw=$NET.1"
+	XEN_DOMU_TIMEOUT=25 XEN_DOMU_DOM0_CMD="$(resp_cmd "$get")" \
+		domu_case "$m" "kvstore: the next boot replays its log and answers the GET" 84 \
+		"1 records replayed" "xen-disk" -- --vif --disk "$kv" "$B/apps/kvstore.img" "ip=$NET.2/24" "gw=$NET.1"
+}
+
+# resp_cmd RESP: dom0's command that sends RESP (printf escapes) to kvstore once it answers.
+resp_cmd() {
+	printf '%s\n' "for i in \$(seq 20); do" \
+		"printf '$1' | nc -w 2 $NET.2 6379 >/tmp/reply 2>&1 && [ -s /tmp/reply ] && break" \
+		"sleep 1; done; cat /tmp/reply"
 }
 
 section "Xen domUs, created by xl in a Linux dom0 (Xen 4.17 in QEMU TCG)"
