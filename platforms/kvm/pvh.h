@@ -27,7 +27,26 @@
 #define PVH_SEL_DATA 0x10
 #define PVH_SEL_TSS 0x18
 
-#ifndef __ASSEMBLER__
+#ifdef __ASSEMBLER__
+/* The general registers of struct pvh_trap_frame, pushed below what the CPU (or Xen) pushed. */
+.macro pvh_push_gprs
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+#else
 #include <stddef.h>
 #include <stdint.h>
 

@@ -37,21 +37,7 @@ pvh_trap_stubs:
 pvh_trap_stubs_end:
 
 pvh_trap_common:
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	pvh_push_gprs
 	mov %rsp, %rbx          /* the frame; %rbx survives the call */
 	/*
 	 * The C handler may use SSE registers (gcc does for copies and

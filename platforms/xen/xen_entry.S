@@ -4,6 +4,7 @@
  * a PV image (the PVH entry note is in platforms/kvm/pvh_entry.S), the PV
  * entry, and the PV event and failsafe callbacks.
  */
+#include "pvh.h"
 #include "xen_abi.h"
 
 #define MXCSR_DEFAULT 0x1f80
@@ -145,21 +146,7 @@ xen_pv_trap_\vector:
 	pv_trap 19, 0
 
 xen_pv_trap_common:
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	pvh_push_gprs
 	mov %rsp, %rdi
 	and $~15, %rsp
 	call xen_pv_trap
