@@ -65,6 +65,12 @@ $(BUILD)/tests/proc_child_test: tests/integration/proc_child_test.c \
 	$(HOST_CC) $(HOST_CFLAGS) -iquote hv-iface/hv -pthread -o $@ $(filter %.c %.o,$^)
 test-build: $(BUILD)/tests/proc_child_test
 
+# A stand-in for a bug in hv: preloaded, it makes one forbidden system call (hv_sandbox.sh).
+$(BUILD)/tests/hv_probe.so: tests/integration/hv_probe.c
+	@mkdir -p $(@D)
+	$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -pthread -o $@ $<
+test-build: $(BUILD)/tests/hv_probe.so
+
 # A host tool that writes malformed variants of an image for the loader tests.
 $(BUILD)/tests/elfmut: tests/integration/elfmut.c
 	@mkdir -p $(@D)

@@ -92,4 +92,5 @@ guest_stop() {
 }
 
 # hv_has OPTION: this hv build offers OPTION (e.g. --net=).
-hv_has() { "$HV" --help 2>/dev/null | grep -q -- "$1"; }
+# (grep reads all the help: with -q it would stop at the match, and hv die of SIGPIPE.)
+hv_has() { "$HV" --help 2>/dev/null | grep -- "$1" >/dev/null; }

@@ -18,7 +18,8 @@
 #define SEPARATOR "::"
 
 enum opt_id {
-	OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP, OPT_BACKEND
+	OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP, OPT_BACKEND,
+	OPT_NO_SANDBOX
 };
 
 static const struct {
@@ -31,7 +32,7 @@ static const struct {
 	{ "net", OPT_NET, true, false },      { "name", OPT_NAME, true, false },
 	{ "stats", OPT_STATS, false, true },  { "config", OPT_CONFIG, true, true },
 	{ "version", OPT_VERSION, false, true }, { "help", OPT_HELP, false, true },
-	{ "backend", OPT_BACKEND, true, true },
+	{ "backend", OPT_BACKEND, true, true }, { "no-sandbox", OPT_NO_SANDBOX, false, true },
 };
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -127,6 +128,12 @@ static int take_option(struct parser *p, struct cmdline_domain *d, unsigned i, c
 		break;
 	case OPT_STATS:
 		p->c->stats = true;
+		return 0;
+	case OPT_NO_SANDBOX: /* a config file cannot turn the sandbox off */
+		if (p->in_file)
+			return fail(p, HV_EXIT_USAGE, d->where,
+				    "--no-sandbox is not allowed in a config file");
+		p->c->no_sandbox = true;
 		return 0;
 	case OPT_BACKEND:
 		if (strcmp(value, "kvm") && strcmp(value, "proc") && strcmp(value, "auto"))

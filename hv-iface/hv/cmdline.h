@@ -29,7 +29,7 @@ struct cmdline_domain {
 
 /* A parsed command line. Domains are numbered in order: a config file's first, then argv's. */
 struct cmdline {
-	bool stats, help, version;
+	bool stats, help, version, no_sandbox;
 	const char *backend; /* --backend: "kvm", "proc" or "auto"; NULL when not given */
 	struct cmdline_domain dom[HV_MAX_DOMAINS];
 	unsigned nr_dom;

@@ -159,8 +159,8 @@ void fault_report(struct hv_vm *vm, const struct hv_fault *f)
 	backtrace(vm, f->rip, f->rsp, f->rbp);
 }
 
-/* Linux's names for the x86-64 system calls a guest is most likely to try. */
-static const char *syscall_name(uint64_t nr)
+/* Linux's names for the x86-64 system calls a guest (or a confined hv) is most likely to try. */
+const char *hv_syscall_name(uint64_t nr)
 {
 	static const struct { unsigned nr; const char *name; } names[] = {
 		{ 0, "read" },     { 1, "write" },    { 2, "open" },        { 3, "close" },
@@ -184,7 +184,7 @@ static const char *syscall_name(uint64_t nr)
  */
 void fault_syscall(struct hv_vm *vm, const struct hv_fault *f)
 {
-	const char *name = f->compat ? NULL : syscall_name(f->nr);
+	const char *name = f->compat ? NULL : hv_syscall_name(f->nr);
 	char sym[128];
 
 	name_of(vm, f->rip, sym, sizeof(sym));

@@ -23,6 +23,7 @@
 #include "backend.h"
 #include "evtchn_ports.h"
 #include "hv.h"
+#include "sandbox.h"
 #include "store.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -116,10 +117,16 @@ static void domain_end(struct hv_vm *vm)
 	gnttab_domain_end(vm);
 }
 
-/* The start gate: no vCPU runs before every thread's id is known, so any may kick any. */
+/*
+ * Two gates. The first: no guest starts before every thread's id is known,
+ * so any may kick any. The second: each thread starts its guest (a proc
+ * child is spawned then) and waits while the main thread enters the
+ * sandbox (sandbox.c), which covers every thread at once; then guests run.
+ */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_open = PTHREAD_COND_INITIALIZER;
-static bool gate;
+static bool gate, confined, sandbox_failed;
+static unsigned started;
 
 static void *domain_thread(void *arg)
 {
@@ -130,6 +137,15 @@ static void *domain_thread(void *arg)
 	while (!gate)
 		pthread_cond_wait(&gate_open, &gate_lock);
 	pthread_mutex_unlock(&gate_lock);
+	vm_run_start(vm);
+	pthread_mutex_lock(&gate_lock);
+	started++;
+	pthread_cond_broadcast(&gate_open);
+	while (!confined)
+		pthread_cond_wait(&gate_open, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	if (sandbox_failed && !vm_ended(vm))
+		vm_fail(vm, HV_EXIT_OSERR, "not run: hv could not enter its sandbox");
 	vm_run(vm);
 	domain_end(vm);
 	(void)!write(vm->host->ended_fd, &one, sizeof(one));
@@ -168,6 +184,18 @@ void host_run(struct hv_host *h)
 	}
 	pthread_mutex_lock(&gate_lock);
 	gate = true;
+	pthread_cond_broadcast(&gate_open);
+	while (started < h->nr_doms - ended)
+		pthread_cond_wait(&gate_open, &gate_lock);
+	if (h->sandbox) {
+		char err[256];
+
+		if (sandbox_filter(h->sandbox, err, sizeof(err))) {
+			fprintf(stderr, "hv: sandbox: %s (--no-sandbox runs without it)\n", err);
+			sandbox_failed = true;
+		}
+	}
+	confined = true;
 	pthread_cond_broadcast(&gate_open);
 	pthread_mutex_unlock(&gate_lock);
 

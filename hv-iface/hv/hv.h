@@ -109,6 +109,7 @@ struct hv_host {
 	unsigned nr_doms;
 	int ended_fd; /* eventfd each vCPU thread writes as its domain ends */
 	int signal_fd; /* the stop signals, read by the main thread */
+	const struct hv_backend *sandbox; /* enter the sandbox for this backend; NULL: do not */
 };
 
 struct hv_image {
@@ -184,6 +185,8 @@ void vm_stop_by_signal(struct hv_vm *vm);
 int host_init(struct hv_host *h); /* 0 or an hv_exit_code */
 int host_add(struct hv_host *h, struct hv_vm *vm); /* gives vm its id; 0 or an hv_exit_code */
 void host_run(struct hv_host *h);
+/* The name of x86-64 system call nr, or NULL for one hv does not know (fault.c). */
+const char *hv_syscall_name(uint64_t nr);
 void host_destroy(struct hv_host *h);
 /* Host lock held: the domain with this id, or NULL when there is none or it ended. */
 struct hv_vm *host_domain(struct hv_host *h, domid_t id);
@@ -194,6 +197,8 @@ void vm_kick(struct hv_vm *vm);
 int vm_create(struct hv_vm *vm, const struct hv_backend *be, uint64_t mem_size);
 int vm_load(struct hv_vm *vm, const struct hv_image *img, int argc, char **argv);
 int vm_run(struct hv_vm *vm);
+/* The guest's start, before the sandbox: its backend's (a proc child spawned) and its devices'. */
+void vm_run_start(struct hv_vm *vm);
 /* The guest's clock starts now (boot info's tsc_hz and tsc_base): just before it first runs. */
 void vm_start_clock(struct hv_vm *vm);
 void vm_destroy(struct hv_vm *vm);

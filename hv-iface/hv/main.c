@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "cmdline.h"
 #include "hv.h"
+#include "sandbox.h"
 #include "store.h"
 #include "virtio_dev.h"
 
@@ -60,6 +61,10 @@ static const char usage[] =
 	"  --stats      at exit, print for each domain the exits by kind, where the time went\n"
 	"               (guest, hv, blocked), event-channel and grant counts, and what each\n"
 	"               device did, to stderr, with the backend that ran it\n"
+	"  --no-sandbox run without hv's own confinement (for debugging hv): by default, once\n"
+	"               its guests are set up, hv drops root (to user nobody) and a seccomp\n"
+	"               filter allows only the system calls it needs while they run; any\n"
+	"               other ends hv with 71, naming the call. Not allowed in a config file\n"
 	"  --version    print hv's version and the ABI version it speaks\n"
 	"  -h, --help   print this help\n"
 	"\n"
@@ -211,7 +216,12 @@ int main(int argc, char **argv)
 		rc = backend_choose(cl.backend ? cl.backend : getenv("HV_BACKEND"), &be);
 	for (unsigned id = 1; id <= host.nr_doms && !rc; id++)
 		rc = domain_create(&host, host.dom[id], be, &cl.dom[id - 1]);
+	if (!rc && !cl.no_sandbox && sandbox_drop_root(err, sizeof(err))) {
+		fprintf(stderr, "hv: sandbox: %s (--no-sandbox runs without it)\n", err);
+		rc = HV_EXIT_OSERR;
+	}
 	if (!rc) {
+		host.sandbox = cl.no_sandbox ? NULL : be;
 		host_run(&host);
 		for (unsigned id = 1; id <= host.nr_doms; id++)
 			if (cl.stats && host.dom[id]->stats.ns_end)

@@ -83,14 +83,18 @@ void vm_stop_by_signal(struct hv_vm *vm)
 	vm_fail(vm, 128 + sig, "stopped by signal %d (%s)", sig, strsignal(sig));
 }
 
-int vm_run(struct hv_vm *vm)
+void vm_run_start(struct hv_vm *vm)
 {
-	struct hv_vmexit x = {.reason = HV_X_INTR};
-
 	if (vm->be->vm_start(vm) == 0)
 		vm_start_clock(vm);
 	/* A thread that cannot start ends the VM (vm_fail) before its first entry. */
 	virtio_devs_start(vm);
+}
+
+int vm_run(struct hv_vm *vm)
+{
+	struct hv_vmexit x = {.reason = HV_X_INTR};
+
 	while (!vm_ended(vm)) {
 		uint64_t t0 = hv_now_ns();
 
