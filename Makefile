@@ -24,6 +24,11 @@ HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP -Ihv-iface/inclu
 
 HV_SRCS := $(wildcard hv-iface/hv/*.c hv-iface/hv/*.S)
 HV_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HV_SRCS))
+# make ... SANITIZE=1: hv also built with ASan and UBSan, as $(BUILD)/hv-san from objects of
+# its own, and the tests run that one (the unit tests always have both sanitizers).
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HV_SAN_OBJS := $(patsubst %,$(BUILD)/host-san/%.o,$(HV_SRCS))
+HV := $(if $(filter 1,$(SANITIZE)),$(BUILD)/hv-san,$(BUILD)/hv)
 # The program each proc-backend guest process execs, built static at the addresses stub.ld
 # fixes and linked into hv as bytes. It lives in proc_stub/, out of HV_SRCS's wildcard.
 PROC_STUB_OBJ := $(BUILD)/host/proc_stub_elf.o
@@ -47,6 +52,17 @@ $(BUILD)/host/%.S.o: %.S
 
 $(BUILD)/hv: $(HV_OBJS)
 	$(HOST_CC) -o $@ $^
+
+$(BUILD)/host-san/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/host-san/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/hv-san: $(HV_SAN_OBJS) $(PROC_STUB_OBJ)
+	$(HOST_CC) $(SAN_FLAGS) -o $@ $^
 
 # --- dependencies: newlib (built) and lwIP (fetched), see mk/deps.sh -----------------------
 DEPS_STAMP := $(BUILD)/deps/.done
@@ -143,7 +159,7 @@ disk:
 $(foreach app,$(APPS),$(eval $(call app-rule,$(app))))
 
 .PHONY: all apps
-all: $(BUILD)/hv apps
+all: $(BUILD)/hv $(HV) apps
 apps: $(APP_IMAGES)
 
 # Apps with a run.conf (network, memory, disk) get them from mk/run.sh.
@@ -160,9 +176,9 @@ include mk/kvm-nested.mk
 .PHONY: clean distclean
 # clean keeps the fetched and built dependencies; distclean removes everything.
 clean:
-	rm -rf $(BUILD)/host $(BUILD)/guest $(BUILD)/apps $(BUILD)/tests $(BUILD)/bench \
-		$(BUILD)/hv $(LIBOS_A)
+	rm -rf $(BUILD)/host $(BUILD)/host-san $(BUILD)/guest $(BUILD)/apps $(BUILD)/tests \
+		$(BUILD)/bench $(BUILD)/hv $(BUILD)/hv-san $(LIBOS_A)
 distclean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/host $(BUILD)/guest $(BUILD)/tests -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/host $(BUILD)/host-san $(BUILD)/guest $(BUILD)/tests -name '*.d' 2>/dev/null)

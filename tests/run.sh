@@ -13,7 +13,7 @@ shopt -s nullglob
 
 B=${1:?usage: tests/run.sh BUILD_DIR [FILTER]}
 FILTER=${2:-}
-HV=$B/hv
+HV=${HV:-$B/hv} # make test SANITIZE=1 passes build/hv-san
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 source "$(dirname "$0")/lib.sh"

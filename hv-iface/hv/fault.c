@@ -170,6 +170,8 @@ const char *hv_syscall_name(uint64_t nr)
 		{ 59, "execve" },  { 60, "exit" },     { 62, "kill" },      { 101, "ptrace" },
 		{ 157, "prctl" },  { 200, "tkill" },   { 228, "clock_gettime" }, { 231, "exit_group" },
 		{ 234, "tgkill" }, { 257, "openat" },  { 322, "execveat" }, { 435, "clone3" },
+		{ 99, "sysinfo" }, { 204, "sched_getaffinity" }, { 310, "process_vm_readv" },
+		{ 311, "process_vm_writev" }, { 262, "newfstatat" }, { 5, "fstat" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -114,7 +114,9 @@ static const unsigned common_calls[] = {
 	SYS_set_robust_list, SYS_rseq, SYS_sched_yield, SYS_clock_gettime, SYS_clock_nanosleep,
 	SYS_nanosleep, SYS_gettid, SYS_getpid, SYS_madvise, SYS_munmap, SYS_mremap, SYS_brk,
 	SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_sigaltstack, SYS_exit, SYS_exit_group,
-	SYS_fcntl, SYS_sysinfo, /* glibc's qsort (the fault report's symbols) asks for memory size */
+	SYS_fcntl,
+	SYS_sysinfo,           /* glibc's qsort (the fault report's symbols) asks for memory size */
+	SYS_sched_getaffinity, /* ASan's runtime, as a thread starts (SANITIZE=1) */
 };
 
 /*

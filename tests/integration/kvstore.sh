@@ -390,7 +390,7 @@ kv_main() {
 	done
 	"$KV_PY" -c "import fusepy" 2>/dev/null || missing+=(python3-fusepy)
 	[[ -c /dev/net/tun && -c /dev/fuse ]] || missing+=(/dev/net/tun /dev/fuse)
-	"$HV" --help | grep -q -- "--net=TAP" || missing+=("hv --net")
+	hv_has --net=TAP || missing+=("hv --net")
 	if ((${#missing[@]})); then
 		skip "kvstore: missing ${missing[*]} (make deps installs what is packaged)"
 		return

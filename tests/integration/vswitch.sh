@@ -82,7 +82,7 @@ vsw_frames() {
 # has said how many replies came back.
 vsw_domains() {
 	local out=$TMP/vsw-domains.out pid
-	if ! "$HV" --help 2>/dev/null | grep -qF -- '::'; then
+	if ! hv_has '::'; then
 		skip "switch across domains: this hv runs one domain per process (no '::' in hv --help)"
 		return
 	fi
@@ -109,7 +109,7 @@ vsw_domains
 # through the switch; the source checks the sink acknowledged every byte it sent.
 vsw_tcp() {
 	local out=$TMP/vsw-tcp.out pid
-	"$HV" --help 2>/dev/null | grep -qF -- '::' || { skip "TCP across the switch: no '::'"; return; }
+	hv_has '::' || { skip "TCP across the switch: no '::'"; return; }
 	timeout -k 5 60 "$HV" --mem=64M --net=switch:tcp "$B/bench/tcpstream.img" sink 5001 \
 		ip=10.6.0.1/24 :: --mem=64M --net=switch:tcp "$B/bench/tcpstream.img" source 10.6.0.1 \
 		5001 1 ip=10.6.0.2/24 >"$out" 2>&1 &
@@ -139,7 +139,7 @@ vsw_tcp
 # frames and exits at once, the other counts them all.
 vsw_burst() {
 	local out=$TMP/vsw-burst.out
-	"$HV" --help 2>/dev/null | grep -qF -- '::' || { skip "burst before exit: no '::'"; return; }
+	hv_has '::' || { skip "burst before exit: no '::'"; return; }
 	timeout -k 5 60 "$HV" --stats --net=switch:burst "$B/tests/integration/burst.img" role=count 200 \
 		:: --net=switch:burst "$B/tests/integration/burst.img" role=send 200 >"$out" 2>&1
 	expect "a burst sent just before exit arrives whole" $? 0 "$out" "burst: counted 200 of 200" \
