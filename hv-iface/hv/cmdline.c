@@ -19,7 +19,7 @@
 
 enum opt_id {
 	OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP, OPT_BACKEND,
-	OPT_NO_SANDBOX
+	OPT_NO_SANDBOX, OPT_CONSOLE_MAX
 };
 
 static const struct {
@@ -33,6 +33,7 @@ static const struct {
 	{ "stats", OPT_STATS, false, true },  { "config", OPT_CONFIG, true, true },
 	{ "version", OPT_VERSION, false, true }, { "help", OPT_HELP, false, true },
 	{ "backend", OPT_BACKEND, true, true }, { "no-sandbox", OPT_NO_SANDBOX, false, true },
+	{ "console-max", OPT_CONSOLE_MAX, true, false },
 };
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -114,6 +115,11 @@ static int take_option(struct parser *p, struct cmdline_domain *d, unsigned i, c
 				    "--mem=%s: too large, hv gives a guest at most %s", value, size);
 		}
 		break;
+	case OPT_CONSOLE_MAX:
+		if (parse_size(value, &d->console_max))
+			return fail(p, HV_EXIT_USAGE, d->where,
+				    "--console-max=%s: not a size (try 64M or 0 for none)", value);
+		break;
 	case OPT_DISK:
 	case OPT_NET:
 		if (d->nr_dev == HV_MAX_DEVICES)
@@ -174,6 +180,7 @@ static int parse_domain(struct parser *p, char **w, int n, struct cmdline_domain
 	int i = 0;
 
 	d->mem = HV_MEM_DEFAULT;
+	d->console_max = HV_CONSOLE_DEFAULT;
 	*is_domain = false;
 	for (; i < n; i++) {
 		const char *word = w[i], *eq, *value = NULL;

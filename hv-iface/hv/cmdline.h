@@ -19,6 +19,7 @@ struct cmdline_dev {
 
 struct cmdline_domain {
 	uint64_t mem;
+	uint64_t console_max; /* --console-max, HV_CONSOLE_DEFAULT when not given */
 	const char *name; /* --name, or NULL */
 	struct cmdline_dev dev[HV_MAX_DEVICES];
 	unsigned nr_dev;

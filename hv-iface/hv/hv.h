@@ -24,6 +24,7 @@
 #define HV_VIRTQ_SIZE_MAX 256          /* QueueNumMax of every device queue, in entries */
 #define HV_BAD_ACCESS_REPORTS 8        /* a device's bad register accesses reported, then quiet */
 #define HV_NAME_MAX 64                 /* characters of a domain's --name */
+#define HV_CONSOLE_DEFAULT (64ull << 20) /* console bytes a domain may write (--console-max) */
 #define HV_STORE_KEYS_PER_DOMAIN 256   /* keys a domain may have in the store */
 #define HV_RING_DROP_REPORTS 4         /* ports dropped from a send ring reported, then counted */
 #define HV_GRANT_WINDOW 0xd0000000ull  /* where a domain's grant maps land: guest-physical ... */
@@ -163,6 +164,9 @@ struct hv_vm {
 	bool exited;      /* ended by the guest's exit call (not by hv) */
 	int status;       /* hv's exit status for this VM once ended */
 	struct hv_stats stats;
+	uint64_t console_max;     /* --console-max: bytes it may write to hv's stdout */
+	uint64_t console_written; /* vCPU thread only */
+	uint64_t console_dropped;
 };
 
 /*

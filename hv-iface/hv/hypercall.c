@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,17 @@ static void console_write(struct hv_vm *vm, void *arg)
 			(unsigned long long)c->buf, (unsigned long long)c->len);
 		return;
 	}
+	/* The budget: a flooding guest cannot fill the host's disk. */
+	if (c->len > vm->console_max - vm->console_written) {
+		if (!vm->console_dropped)
+			fprintf(stderr, "hv: %s: console output reached --console-max (%llu bytes); "
+				"more is dropped\n",
+				vm->name, (unsigned long long)vm->console_max);
+		vm->console_dropped += c->len;
+		c->ret = -ENOSPC;
+		return;
+	}
+	vm->console_written += c->len;
 	while (done < c->len) {
 		ssize_t n = write(STDOUT_FILENO, buf + done, c->len - done);
 

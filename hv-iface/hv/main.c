@@ -58,6 +58,10 @@ static const char usage[] =
 	"               filter, its traps served by hv through ptrace (no /dev/kvm needed);\n"
 	"               auto (the default), kvm where /dev/kvm is usable, else proc. The\n"
 	"               environment variable HV_BACKEND gives the default instead\n"
+	"  --console-max=SIZE\n"
+	"               the most a domain writes to hv's stdout (default 64M, K/M/G suffixes;\n"
+	"               0: nothing): a guest that floods its console cannot fill the host's\n"
+	"               disk. Beyond it writes are dropped and answer -ENOSPC; hv says so once\n"
 	"  --stats      at exit, print for each domain the exits by kind, where the time went\n"
 	"               (guest, hv, blocked), event-channel and grant counts, and what each\n"
 	"               device did, to stderr, with the backend that ran it\n"
@@ -138,6 +142,7 @@ static int domain_open(struct hv_host *host, const struct cmdline_domain *cd)
 		return rc;
 	}
 	vm->name = cd->name ? cd->name : image;
+	vm->console_max = cd->console_max;
 	vm->label = cd->name ? cd->name : slash ? slash + 1 : image;
 	rc = open_image(image, &vm->image);
 	for (unsigned i = 0; i < cd->nr_dev && !rc; i++)
