@@ -172,6 +172,7 @@ include mk/bench.mk
 include mk/kvstore.mk
 include mk/qemu.mk
 include mk/kvm-nested.mk
+include mk/fuzz.mk
 
 .PHONY: clean distclean
 # clean keeps the fetched and built dependencies; distclean removes everything.

@@ -15,6 +15,7 @@ HOST_PACKAGES=(
 	redis-tools python3-fusepy                              # kvstore's tests: redis-cli, FUSE
 	wrk nginx-light redis-server                            # bench-net's load and baselines
 	gnuplot-nox                                             # make bench's plots
+	clang libclang-rt-14-dev                                # make fuzz, fuzz-regress (libFuzzer)
 )
 # Packages taken from <codename>-backports, unless DEPS_WITH_QEMU=0: bookworm's QEMU 7.2 is too
 # old for what we test against (QEMU 10 microvm, PVH boot).

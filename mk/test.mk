@@ -77,7 +77,7 @@ $(BUILD)/tests/elfmut: tests/integration/elfmut.c
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $<
 
 .PHONY: test test-build
-test-build: all $(UNIT_TESTS) $(GUEST_TESTS) $(INTEGRATION_IMAGES) $(BUILD)/tests/elfmut \
+test-build: fuzz-build all $(UNIT_TESTS) $(GUEST_TESTS) $(INTEGRATION_IMAGES) $(BUILD)/tests/elfmut \
 	$(BUILD)/bench/tcpstream.img
 # With SANITIZE=1 the tests run hv-san. LeakSanitizer stays off there: its tracer is a new
 # process, which hv's own sandbox refuses at exit; ASan and UBSan stop hv at the first error.

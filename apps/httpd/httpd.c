@@ -11,7 +11,6 @@
  *   root=PATH     serve files under PATH (default "/": the image's own rootfs/)
  *   disk=PATH     mount the first block device (a ustar archive) at PATH first
  */
-#define _GNU_SOURCE /* strcasestr */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,17 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "blkdev.h"
 #include "fs.h"
+#include "http_parse.h"
 #include "libos.h"
 
-#define REQUEST_LINE_MAX (8 * 1024) /* longer: 414 */
-#define HEADERS_MAX (16 * 1024)     /* longer: 431 */
 #define CHUNK_BYTES (16 * 1024)
 #define IDLE_TIMEOUT_S 10           /* a connection that sends nothing for this long is closed */
 #define CONN_STACK (32 * 1024)
@@ -38,43 +35,10 @@ static const char *root = "";
 
 struct conn {
 	int fd;
-	char req[HEADERS_MAX + 1];
+	char req[HTTP_HEADERS_MAX + 1];
 	size_t have; /* bytes in req, the next request's included */
 	char chunk[CHUNK_BYTES];
 };
-
-struct request {
-	char method[16];
-	char path[REQUEST_LINE_MAX];
-	int minor; /* HTTP/1.minor */
-	int keep_alive;
-	int has_host;
-	int has_body;
-};
-
-static const struct {
-	const char *ext, *type;
-} types[] = {
-	{ "html", "text/html; charset=utf-8" }, { "htm", "text/html; charset=utf-8" },
-	{ "css", "text/css; charset=utf-8" },   { "js", "text/javascript; charset=utf-8" },
-	{ "json", "application/json" },         { "txt", "text/plain; charset=utf-8" },
-	{ "xml", "application/xml" },           { "svg", "image/svg+xml" },
-	{ "png", "image/png" },                 { "jpg", "image/jpeg" },
-	{ "jpeg", "image/jpeg" },               { "gif", "image/gif" },
-	{ "ico", "image/x-icon" },              { "webp", "image/webp" },
-	{ "wasm", "application/wasm" },         { "pdf", "application/pdf" },
-};
-
-static const char *content_type(const char *path)
-{
-	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-
-	if (dot && (!slash || dot > slash))
-		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-			if (!strcasecmp(dot + 1, types[i].ext))
-				return types[i].type;
-	return "application/octet-stream";
-}
 
 static int send_all(int fd, const void *buf, size_t len)
 {
@@ -125,100 +89,6 @@ static int send_error(struct conn *c, int status, int keep_alive, int head)
 	return head ? 0 : send_all(c->fd, body, (size_t)blen);
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Decode %XX in place and drop the query; refuse NUL, and ".." as a path segment. */
-static int decode_path(char *p)
-{
-	char *out = p, *in = p;
-
-	for (; *in && *in != '?' && *in != '#'; in++) {
-		if (*in == '%') {
-			int hi = hexval(in[1]), lo = hi < 0 ? -1 : hexval(in[2]);
-
-			if (lo < 0 || (hi == 0 && lo == 0))
-				return -1;
-			*out++ = (char)(hi * 16 + lo);
-			in += 2;
-		} else {
-			*out++ = *in;
-		}
-	}
-	*out = '\0';
-	for (char *s = p; (s = strstr(s, "..")); s += 2)
-		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
-			return -1;
-	return p[0] == '/' ? 0 : -1;
-}
-
-/* Parse the head in c->req[0, end). 0, or the status to answer with. */
-static int parse(struct conn *c, size_t end, struct request *r)
-{
-	char *line = c->req, *eol = memchr(line, '\n', end), *sp1, *sp2;
-
-	memset(r, 0, sizeof(*r));
-	if (!eol)
-		return 400;
-	*eol = '\0';
-	if (eol > line && eol[-1] == '\r')
-		eol[-1] = '\0';
-	sp1 = strchr(line, ' ');
-	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (!sp1 || !sp2 || sp1 == line || (size_t)(sp1 - line) >= sizeof(r->method) ||
-	    strchr(sp2 + 1, ' '))
-		return 400;
-	memcpy(r->method, line, (size_t)(sp1 - line));
-	memcpy(r->path, sp1 + 1, (size_t)(sp2 - sp1 - 1));
-	if (strncmp(sp2 + 1, "HTTP/", 5))
-		return 400;
-	if (strncmp(sp2 + 1, "HTTP/1.", 7) || !(sp2[8] == '0' || sp2[8] == '1') || sp2[9])
-		return sp2[6] >= '2' && sp2[6] <= '9' ? 505 : 400;
-	r->minor = sp2[8] - '0';
-	r->keep_alive = r->minor == 1;
-	for (char *h = eol + 1; h < c->req + end;) {
-		char *e = memchr(h, '\n', (size_t)(c->req + end - h)), *colon;
-
-		if (!e)
-			break;
-		*e = '\0';
-		if (e > h && e[-1] == '\r')
-			e[-1] = '\0';
-		if (!*h)
-			break;
-		colon = strchr(h, ':');
-		if (!colon || colon == h || strchr(" \t", colon[-1]))
-			return 400;
-		*colon = '\0';
-		char *v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (!strcasecmp(h, "Host"))
-			r->has_host = 1;
-		else if (!strcasecmp(h, "Connection"))
-			r->keep_alive = strcasestr(v, "close")   ? 0
-					: strcasestr(v, "keep-alive") ? 1
-								      : r->keep_alive;
-		else if ((!strcasecmp(h, "Content-Length") && strcmp(v, "0")) ||
-			 !strcasecmp(h, "Transfer-Encoding"))
-			r->has_body = 1;
-		h = e + 1;
-	}
-	if (r->minor == 1 && !r->has_host)
-		return 400;
-	if (decode_path(r->path))
-		return 400;
-	return 0;
-}
-
 /* The file for path: the file itself, or index.html in a directory. -1 with errno. */
 static int open_target(const char *path, struct stat *st, char *full, size_t len)
 {
@@ -241,11 +111,11 @@ static int open_target(const char *path, struct stat *st, char *full, size_t len
 	return fd;
 }
 
-static int serve(struct conn *c, const struct request *r)
+static int serve(struct conn *c, const struct http_request *r)
 {
 	int head = !strcmp(r->method, "HEAD"), fd;
 	struct stat st;
-	char hdr[512], full[REQUEST_LINE_MAX + 64];
+	char hdr[512], full[HTTP_REQUEST_LINE_MAX + 64];
 
 	fd = open_target(r->path, &st, full, sizeof(full));
 	if (fd < 0)
@@ -253,7 +123,7 @@ static int serve(struct conn *c, const struct request *r)
 	int hlen = snprintf(hdr, sizeof(hdr),
 			    "HTTP/1.1 200 OK\r\nServer: pvkit-httpd\r\nContent-Type: %s\r\n"
 			    "Content-Length: %lld\r\nConnection: %s\r\n\r\n",
-			    content_type(full), (long long)st.st_size,
+			    http_content_type(full), (long long)st.st_size,
 			    r->keep_alive ? "keep-alive" : "close");
 	int rc = send_all(c->fd, hdr, (size_t)hlen);
 	for (off_t left = st.st_size; !rc && !head && left > 0;) {
@@ -270,40 +140,19 @@ static int serve(struct conn *c, const struct request *r)
 	return rc;
 }
 
-/* Where the head ends (just past its blank line) in c->req, or 0 if not there yet. */
-static size_t head_end(const struct conn *c)
-{
-	for (size_t i = 0; i + 1 < c->have; i++) {
-		if (c->req[i] != '\n')
-			continue;
-		if (c->req[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < c->have && c->req[i + 1] == '\r' && c->req[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
 /* Read until a whole head is buffered. The head's length, 0 at a clean end, or -status. */
 static long read_head(struct conn *c)
 {
-	size_t end;
+	long end;
 
-	while (!(end = head_end(c)) || memchr(c->req, '\n', end) - (void *)c->req > REQUEST_LINE_MAX) {
-		if (end)
-			return -414;
-		const char *eol = memchr(c->req, '\n', c->have);
+	while ((end = http_head_scan(c->req, c->have)) == 0) {
+		ssize_t n = recv(c->fd, c->req + c->have, HTTP_HEADERS_MAX - c->have, 0);
 
-		if ((!eol && c->have > REQUEST_LINE_MAX) || (eol && eol - c->req > REQUEST_LINE_MAX))
-			return -414;
-		if (c->have >= HEADERS_MAX)
-			return -431;
-		ssize_t n = recv(c->fd, c->req + c->have, HEADERS_MAX - c->have, 0);
 		if (n <= 0)
 			return c->have ? -400 : 0; /* timeout, reset or close: nothing to answer */
 		c->have += (size_t)n;
 	}
-	return (long)end;
+	return end;
 }
 
 /* After an error that ends the connection: let the client read the answer before the close. */
@@ -317,7 +166,7 @@ static void linger_close(struct conn *c)
 static void *connection(void *arg)
 {
 	struct conn *c = arg;
-	struct request r;
+	struct http_request r;
 
 	for (;;) {
 		long end = read_head(c);
@@ -331,7 +180,7 @@ static void *connection(void *arg)
 			linger_close(c);
 			break;
 		}
-		status = parse(c, (size_t)end, &r);
+		status = http_parse_head(c->req, (size_t)end, &r);
 		if (!status && strcmp(r.method, "GET") && strcmp(r.method, "HEAD"))
 			status = 405;
 		if (status) {

@@ -32,6 +32,7 @@ struct resp_parser {
 	long long expect; /* arguments the array announced; -1 before its header */
 	long long bulk;   /* length of the bulk string being read; -1 before its "$n" line */
 	size_t need;      /* RESP_MORE: bytes the buffer must hold for the next step (a hint) */
+	size_t scanned;   /* the "$n" or "*n" line being read has no CRLF before this offset */
 	int argc;
 	struct resp_span *spans;
 	struct kv_str *argv; /* RESP_DONE: the arguments, pointing into the buffer */

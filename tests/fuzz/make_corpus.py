@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the fuzz targets' seed corpora, tests/fuzz/corpus/NAME/, from the formats the
+targets read (see the comment at the top of each tests/fuzz/fuzz_NAME.c). The files are
+checked in; run this again only to change them: python3 tests/fuzz/make_corpus.py
+A few seeds were found by the fuzzer and kept as they are (store/long-key-read); the
+inputs of fixed crashes are in tests/fuzz/crashes/NAME/, not written here."""
+
+import os
+import re
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def abi_define(name):
+    text = open(os.path.join(ROOT, "hv-iface/include/hv_abi.h")).read()
+    return int(re.search(r"#define %s (\w+?)u?\b" % name, text).group(1), 0)
+
+
+def write(target, name, data):
+    folder = os.path.join(HERE, "corpus", target)
+    os.makedirs(folder, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("latin-1")
+    assert len(data) < 64 << 10, (target, name)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+# --- elf: small static images, as hv's loader wants them and a few it refuses ---------------
+
+PT_LOAD, PT_NOTE, PT_GNU_STACK = 1, 4, 0x6474E551
+PF_X, PF_W, PF_R = 1, 2, 4
+BASE = abi_define("HV_IMAGE_BASE")
+
+
+def note(name, ntype, desc):
+    name = name + b"\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
+
+
+def hv_note(version):
+    return note(b"hv", abi_define("HV_NOTE_ABI"), struct.pack("<II", version, 0))
+
+
+def elf(segments, entry, machine=62, etype=2):
+    """segments: (type, flags, vaddr, data, memsz); the data is laid out after the headers."""
+    phoff, nph = 64, len(segments)
+    off = phoff + 56 * nph
+    phdrs, body = b"", b""
+    for ptype, flags, vaddr, data, memsz in segments:
+        phdrs += struct.pack("<IIQQQQQQ", ptype, flags, off + len(body), vaddr, vaddr,
+                             len(data), memsz, 0x1000 if ptype == PT_LOAD else 4)
+        body += data + b"\0" * (-len(data) % 8)
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8
+    ehdr = ident + struct.pack("<HHIQQQIHHHHHH", etype, machine, 1, entry, phoff, 0, 0, 64,
+                               56, nph, 64, 0, 0)
+    return ehdr + phdrs + body
+
+
+def elf_seeds():
+    version = abi_define("HV_ABI_VERSION")
+    text = bytes([0xF4, 0xEB, 0xFD]) + b"\x90" * 29  # hlt; jmp back
+    data = bytes(range(32))
+    build_id = note(b"GNU", 3, bytes(range(20)))
+    valid = [
+        (PT_NOTE, PF_R, 0, build_id + hv_note(version), 0),
+        (PT_LOAD, PF_R | PF_X, BASE, text, 0x1000),
+        (PT_LOAD, PF_R | PF_W, BASE + 0x1000, data, 0x3000),
+        (PT_GNU_STACK, PF_R | PF_W, 0, b"", 0),
+    ]
+    write("elf", "valid", elf(valid, BASE))
+    write("elf", "valid-bss-only", elf(valid[:2] + [(PT_LOAD, PF_R | PF_W, BASE + 0x2000, b"",
+                                                     0x10000)], BASE + 1))
+    write("elf", "old-abi", elf([(PT_NOTE, PF_R, 0, hv_note(version - 1), 0)] + valid[1:], BASE))
+    write("elf", "no-note", elf(valid[1:], BASE))
+    write("elf", "overlap", elf(valid[:2] + [(PT_LOAD, PF_R, BASE + 0x800, data, 0x1000)], BASE))
+    write("elf", "entry-not-exec", elf(valid, BASE + 0x1000))
+    many = [valid[0]] + [(PT_LOAD, PF_R | PF_X, BASE + i * 0x1000, text, 0x1000)
+                         for i in range(17)]
+    write("elf", "seventeen-segments", elf(many, BASE))
+    write("elf", "below-base", elf([valid[0], (PT_LOAD, PF_R | PF_X, 0x1000, text, 0x1000)],
+                                   0x1000))
+    write("elf", "dyn", elf(valid, BASE, etype=3))
+    write("elf", "truncated", elf(valid, BASE)[:150])
+
+
+# --- cmdline: hv's words one a line, then NUL and a config file ------------------------------
+
+def cmdline_seeds():
+    seeds = {
+        "one": "img",
+        "devices": "--mem=64M\n--disk=a.img,ro\n--net\ntap0\nimg\n--mem=1G\nx",
+        "domains": "--name=a\na.img\n1\n::\n--stats\n--mem=16M\nb.img\n::\nc.img\nx\ny",
+        "prefixes": "--st\n--me=8M\n--back\nproc\nimg",
+        "dashdash": "--\n-img-\narg",
+        "help": "--help\n--bogus",
+        "version": "a.img\n::\n--version",
+        "no-sandbox": "--no-sandbox\n--backend=proc\nimg",
+        "console-max": "--console-max=1M\n--conf\nimg\narg",
+        "ambiguous-prefix": "--co=x\nimg",
+        "bad-mem": "--mem=3\nimg",
+        "names": "--name=x\na.img\n::\n--name=x\nb.img",
+        "config": "--config=x\nc.img\n::\nd.img\ny\0# comment\n\n   # indented\n"
+                  "--name=first a.img \"two words\" \"\" x\r\n\t--mem=16M --stats b.img\n",
+        "config-next-word": "--config\nc.img\0a.img\nb.img \"open\n",
+        "config-refusals": "--config=x\0--config=y a.img\n--help\na.img :: b.img\n",
+        "config-only": "--config=x\0--net tap0 --disk d.img --name=n img arg\n",
+    }
+    # The limits: 17 devices on one domain; 1025 domains on the line, and from 16 files.
+    seeds["too-many-devices"] = "--disk=d\n" * 16 + "--net=t\nimg"
+    seeds["too-many-domains"] = "a\n::\n" * 1024 + "a"
+    seeds["too-many-from-files"] = "--config=x\n" * 16 + "\0" + "a\n" * 65
+    for name, text in seeds.items():
+        write("cmdline", name, text)
+
+
+# --- virtq_dev: a queue's setup, then the driver's writes and the device's operations ---------
+
+WINDOW = 0x100000
+POKE, POP, PUSH, UNPOP, NEED_EVENT, ENABLE_KICKS, COPY, INIT = range(8)
+F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
+
+
+def setup(num, event_idx, desc=0x0000, avail=0x1000, used=0x2000):
+    return struct.pack("<HBHHH", num, 1 if event_idx else 0, desc, avail, used)
+
+
+def poke(off, data):
+    out = b""
+    while data:
+        part, data = data[:255], data[255:]
+        out += struct.pack("<BHB", POKE, off, len(part)) + part
+        off += len(part)
+    return out
+
+
+def descs(entries, first=0):
+    """entries: (gpa, len, flags, next) at index first, first + 1, ..."""
+    table = b"".join(struct.pack("<QIHH", *e) for e in entries)
+    return poke(first * 16, table)
+
+
+def avail(heads, idx, avail_off=0x1000, flags=0):
+    return poke(avail_off, struct.pack("<HH", flags, idx)) + \
+        poke(avail_off + 4, b"".join(struct.pack("<H", h) for h in heads))
+
+
+def virtq_dev_seeds():
+    buf = WINDOW + 0x4000
+    chain = descs([(buf, 16, F_NEXT, 1), (buf + 0x100, 512, F_NEXT, 2),
+                   (buf + 0x400, 1024, F_NEXT | F_WRITE, 3), (buf + 0x800, 1, F_WRITE, 0)])
+    ops = lambda *o: bytes(o)
+    copy = struct.pack("<BHH", COPY, 4, 600)
+    push = lambda which, n: struct.pack("<BBI", PUSH, which, n)
+    write("virtq_dev", "chain", setup(8, False) + chain + avail([0], 1) + ops(POP) + copy +
+          push(0, 513) + ops(NEED_EVENT, ENABLE_KICKS, POP))
+    # EVENT_IDX: used_event after the avail ring asks for an event at 0.
+    write("virtq_dev", "event-idx", setup(8, True) + chain + avail([0, 0], 2) +
+          poke(0x1000 + 4 + 16, struct.pack("<H", 0)) +
+          ops(POP, UNPOP, POP) + push(0, 1) + ops(NEED_EVENT, POP) + push(0, 0) +
+          ops(NEED_EVENT, ENABLE_KICKS))
+    write("virtq_dev", "loop", setup(4, False) +
+          descs([(buf, 8, F_NEXT, 1), (buf, 8, F_NEXT, 0)]) + avail([0], 1) + ops(POP, POP))
+    write("virtq_dev", "bad-buffer", setup(4, False) +
+          descs([(0xFFFFFFFFFFFFFF00, 0x200, 0, 0)]) + avail([0], 1) + ops(POP) +
+          ops(INIT) + setup(4, False) + descs([(0x1000, 8, F_WRITE, 0)]) + avail([0], 1) +
+          ops(POP))
+    write("virtq_dev", "read-after-write", setup(4, False) +
+          descs([(buf, 8, F_NEXT | F_WRITE, 1), (buf, 8, 0, 0)]) + avail([0], 1) + ops(POP))
+    write("virtq_dev", "indirect", setup(4, False) + descs([(buf, 16, F_INDIRECT, 0)]) +
+          avail([0], 1) + ops(POP))
+    write("virtq_dev", "index-ahead", setup(4, False) + avail([0, 1, 2, 3], 9) + ops(POP))
+    longest = [(buf + 16 * i, 16, F_NEXT | (F_WRITE if i >= 128 else 0), (i + 1) % 256)
+               for i in range(256)]
+    longest[255] = (buf + 16 * 255, 16, F_WRITE, 0)
+    write("virtq_dev", "longest-chain", setup(256, False, 0x0000, 0x1000, 0x1400) +
+          descs(longest) + avail([0], 1, 0x1000) + ops(POP) + copy + push(0, 2048))
+    raw = struct.pack("<HBQHH", 8, 2, 0xFFFFFFFFFFFFFFF0, 0x1000, 0x2000)
+    write("virtq_dev", "bad-init", raw + ops(POP, INIT) + setup(3, False) + ops(INIT) +
+          setup(8, False, 0x8, 0x1001, 0x2002) + ops(INIT) + setup(8, False) + chain +
+          avail([0], 1) + ops(POP))
+
+
+# --- evtchn: each domain's device ports, then operations --------------------------------------
+
+ALLOC, BIND, VIRQ, CLOSE, SEND, STATUS, REMOVE = range(7)
+SELF = 6  # pick_dom: a byte with b % 8 == 6 is HV_DOMID_SELF; 0-3 are domains 1-4
+
+
+def evtchn_seeds():
+    d = lambda dom: dom - 1  # the byte for domain dom
+    write("evtchn", "pair", bytes([3, 1, 1, 1,
+                                   ALLOC, d(1), SELF, d(2),          # 1:3 offered to 2
+                                   BIND, d(2), d(1), 3,              # 2:1 <-> 1:3
+                                   SEND, d(1), 3, SEND, d(2), 1,
+                                   STATUS, d(1), SELF, 3, STATUS, d(2), d(2), 1,
+                                   CLOSE, d(1), 3,                   # 2:1 unbound for 1
+                                   BIND, d(1), d(2), 1,              # 1 binds it again
+                                   VIRQ, d(3), 0, VIRQ, d(3), 0, CLOSE, d(3), 4,
+                                   ALLOC, d(3), SELF, d(2), BIND, d(2), d(3), 2,
+                                   REMOVE, d(2), STATUS, d(1), SELF, 3, BIND, d(1), d(2), 1]))
+    write("evtchn", "loopback", bytes([1, 1, 1, 1,
+                                       ALLOC, d(2), SELF, SELF, BIND, d(2), SELF, 1,
+                                       SEND, d(2), 1, CLOSE, d(2), 2, CLOSE, d(2), 1,
+                                       STATUS, d(2), SELF, 1]))
+    # Domain 4 has device ports up to the top 12: its table fills after a few allocations.
+    full = [1, 1, 1, 0xFE] + [ALLOC, d(4), SELF, d(1)] * 13 + [VIRQ, d(4), 0,
+                                                              CLOSE, d(4), 0xE5,
+                                                              ALLOC, d(1), SELF, d(4),
+                                                              BIND, d(4), d(1), 1,
+                                                              REMOVE, d(4), REMOVE, d(4)]
+    write("evtchn", "full", bytes(full))
+    write("evtchn", "refusals", bytes([2, 1, 1, 1,
+                                       ALLOC, d(1), d(2), d(1), ALLOC, d(1), 5, d(1),
+                                       BIND, d(2), d(1), 1, BIND, d(2), d(1), 0xF2,
+                                       CLOSE, d(1), 0, CLOSE, d(1), 0xF3,
+                                       SEND, d(1), 0xF4, 0xFF, 0xFF, 0xFF, 0xFF,
+                                       VIRQ, d(1), 0xF1, 0xF1, STATUS, d(1), d(2), 1,
+                                       STATUS, 7, 0x00, 0x04, SELF, 1, REMOVE, 4]))
+
+
+# --- grant: entries the granter writes, hv's pins and unpins ---------------------------------
+
+PIN, UNPIN, GWRITE, END_ACCESS, FRAME = range(5)
+PERMIT, READONLY, READING, WRITING = 1, 4, 8, 0x10
+
+
+def gwrite(i, flags, domid, frame):
+    return struct.pack("<BBHHI", GWRITE, i, flags, domid, frame)
+
+
+def grant_seeds():
+    ro, rw = 4, 0  # the arg's bit 2: read-only
+    frame = lambda i, mem: struct.pack("<BBI", FRAME, i, mem >> 12)
+    write("grant", "pins", gwrite(0, PERMIT, 1, 0x100) +
+          bytes([PIN, rw, PIN, ro, PIN, rw, END_ACCESS, 0, UNPIN, rw, UNPIN, rw,
+                 END_ACCESS, 0, UNPIN, ro, END_ACCESS, 0, PIN, ro]) + frame(0, 32 << 20))
+    write("grant", "readonly", gwrite(1, PERMIT | READONLY, 1, 0xFF) +
+          bytes([PIN, 1 | rw, PIN, 1 | ro]) + gwrite(1, PERMIT | READONLY | READING, 1, 0x200) +
+          bytes([UNPIN, 1 | ro, UNPIN, 1 | ro]) + frame(1, 1 << 20) + frame(1, 0))
+    write("grant", "other-grantee", gwrite(2, PERMIT, 7, 0x300) +
+          bytes([PIN, 0x80 | 2 | ro]) + struct.pack("<H", 7) + bytes([PIN, 2 | ro]) +
+          gwrite(2, 2, 1, 0) + bytes([PIN, 2 | ro]) + gwrite(3, 3, 1, 0xFFFFFFFF) +
+          bytes([PIN, 3 | rw]) + frame(3, 0xFFFFF000))
+
+
+# --- store: keys and values by hv and domains, and the hypercall over guest memory -----------
+
+SWRITE, SREMOVE, SREAD, SPOKE, SCALL = range(5)
+
+
+def key(text, prefix=False, own_dom=False):
+    """make_key(): flags (bit 0: "/local/domain/<n>/" first; bit 1: n is the writer), text."""
+    text = text.encode()
+    return bytes([(1 if prefix else 0) | (2 if own_dom else 0), len(text)]) + text
+
+
+def swrite(dom, k, value):
+    value = value.encode() if isinstance(value, str) else value
+    return bytes([SWRITE, dom]) + struct.pack("<H", len(value)) + k + value
+
+
+def sremove(dom, k):
+    return bytes([SREMOVE, dom]) + k
+
+
+def sread(k, size):
+    return bytes([SREAD]) + struct.pack("<H", size) + bytes([1]) + k
+
+
+def spoke(off, data):
+    return struct.pack("<BHB", SPOKE, off, len(data)) + data
+
+
+def scall(dom, cmd, key_off, buf_off, length):
+    b = (dom - 1) | (cmd << 3)
+    return bytes([SCALL, b, 0x00]) + struct.pack("<H", key_off) + bytes([0x00]) + \
+        struct.pack("<H", buf_off) + bytes([0x00]) + struct.pack("<H", length)
+
+
+def store_seeds():
+    write("store", "permissions",
+          swrite(0, key("/local/domain/1/name"), "ping") +
+          swrite(1, key("port", True, True), "5") +
+          swrite(2, key("port", True, False), "6") +
+          swrite(1, key("name", True, True), "pong") +
+          sread(key("/local/domain/1/port"), 8) +
+          swrite(1, key("/local/domain/1"), "x") +
+          swrite(1, key("a/b/c", True, True), "3") + swrite(1, key("a/b", True, True), "2") +
+          swrite(1, key("ab", True, True), "4") + sremove(1, key("a", True, True)) +
+          sread(key("/local/domain/1/ab"), 0) + sremove(1, key("a", True, True)))
+    write("store", "keys",
+          swrite(1, key("relative"), "x") + swrite(1, key("/"), "x") +
+          swrite(1, key("x/", True, True), "x") + swrite(1, key("a//b", True, True), "x") +
+          swrite(1, key("ok-_.:@9", True, True), "x") +
+          swrite(1, key("k" * 112, True, True), "x") + swrite(1, key("k" * 113, True, True), "x") +
+          swrite(1, key("v", True, True), b"v" * 1024) + sread(key("/local/domain/1/v"), 8) +
+          swrite(1, key("v", True, True), b"v" * 1025) + swrite(1, key("e", True, True), ""))
+    write("store", "hypercall",
+          spoke(0, b"/local/domain/1/x\0") + spoke(0x100, b"hello") +
+          scall(1, 1, 0, 0x100, 5) + scall(1, 0, 0, 0x200, 64) + scall(1, 0, 0, 0x200, 2) +
+          scall(2, 1, 0, 0x100, 5) + scall(1, 2, 0, 0, 0) + scall(1, 0, 0, 0x200, 64) +
+          scall(1, 1, 0xFFFF, 0x100, 5))
+    quota = b"".join(swrite(3, key("k%d" % i, True, True), "x") for i in range(260))
+    write("store", "quota", quota + sremove(3, key("k0", True, True)) +
+          swrite(3, key("again", True, True), "y") + swrite(0, key("name", True, True), "n"))
+
+
+# --- resp: what redis-cli and redis-benchmark send -------------------------------------------
+
+def resp_cmd(*args):
+    out = "*%d\r\n" % len(args)
+    for a in args:
+        out += "$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def resp_seeds():
+    write("resp", "set-get", resp_cmd("SET", "key", "value") + resp_cmd("GET", "key"))
+    write("resp", "inline", "PING\r\nSET a b\r\nGET a\r\nINCR n\r\nINCRBY n 5\r\nDECR n\r\n"
+                            "DECRBY n 2\r\nMGET a n x\r\n  set \t a  b \r\n\r\nPING\n")
+    write("resp", "expiry", resp_cmd("SET", "k", "", "EX", "10") + "TTL k\r\nPTTL k\r\n"
+          "SET k v PX 100 NX\r\nSET k v XX GET\r\nSET k v KEEPTTL\r\nSET k v EXAT 1\r\n")
+    write("resp", "keys", "MSET a 1 b 2 c 3\r\nKEYS *\r\nKEYS a?\r\nKEYS [a-b]*\r\n"
+                          "SCAN 0 MATCH * COUNT 10\r\nEXISTS a b z\r\nDEL a b\r\nDBSIZE\r\n"
+                          "FLUSHALL\r\nDBSIZE\r\n")
+    write("resp", "server", "INFO\r\nINFO persistence\r\nCONFIG GET appendonly\r\n"
+                            "CONFIG GET *\r\nCOMMAND\r\nSELECT 0\r\nSELECT 1\r\nECHO hi\r\n"
+                            "NOSUCH a b\r\nQUIT\r\nPING\r\n")
+    write("resp", "binary", "*2\r\n$3\r\nGET\r\n$5\r\na\0\r\nb\r\n*0\r\n*-1\r\n")
+    write("resp", "pipelined", resp_cmd("PING") * 3 + resp_cmd("INCR", "x") * 3)
+    write("resp", "error-dollar", "*1\r\nGET\r\n")
+    write("resp", "error-length", "*1\r\n$x\r\n")
+    write("resp", "error-crlf", "*1\r\n$3\r\nGETxx")
+    write("resp", "incomplete", "*2\r\n$3\r\nGET\r\n$10\r\nabc")
+
+
+# --- http: a byte for the size of each receive, then what the client sends -------------------
+
+def http_seeds():
+    whole = "\xff"
+    write("http", "get", whole + "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    write("http", "pipelined", "\x04" + "GET /docs/index.html HTTP/1.1\r\nHost: a\r\n\r\n"
+          "HEAD /style.css HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    write("http", "query", whole + "GET /a%20b.txt?q=1#top HTTP/1.0\r\n\r\n")
+    write("http", "dotdot", whole + "GET /docs/%2e%2e/../x HTTP/1.1\r\nHost: x\r\n\r\n")
+    write("http", "body", whole + "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+    write("http", "get-body", whole + "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+          "\r\n\r\n0\r\n\r\n")
+    write("http", "http2", "\x00" + "GET / HTTP/2.0\r\n\r\n")
+    write("http", "bare-lf", whole + "GET / HTTP/1.1\nHost: x\nConnection: keep-alive\n\n"
+          "HEAD /x.PNG HTTP/1.1\nhost: y\n\n")
+    write("http", "bad-header", whole + "GET / HTTP/1.1\r\nHost : x\r\n\r\n")
+    write("http", "no-host", whole + "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+    write("http", "long-line", whole + "GET /" + "a" * 8200 + " HTTP/1.1\r\n\r\n")
+    write("http", "header-flood", "\x7f" + "GET / HTTP/1.1\r\nHost: x\r\nX: " + "a" * 16400)
+
+
+# --- x86_decode: instructions a guest traps on, then register values -------------------------
+
+def x86_seeds():
+    regs = bytes(range(1, 8 + 16 * 8 + 1))
+    insns = {
+        "in-dx": "ec", "in-imm": "e4 60", "out-ax-dx": "66 ef", "out-imm": "e6 e9",
+        "mov-store": "89 07", "mov-store64": "48 89 07", "mov-store-ah": "88 27",
+        "mov-store-r15b": "44 88 b8 78 56 34 12", "mov-load-disp8": "8b 47 04",
+        "movzx": "0f b6 06", "movsx16": "48 0f bf 06", "movsxd": "48 63 06",
+        "mov-imm32": "c7 07 78 56 34 12", "mov-imm8": "c6 47 01 ff",
+        "mov-imm64": "48 c7 80 00 01 00 00 ff ff ff ff", "moffs": "a1 00 10 00 c0 00 00 00 00",
+        "moffs-67": "67 a3 00 10 00 c0", "sib-disp32": "44 89 24 25 00 f0 0f c0",
+        "rip-rel": "8b 05 f0 ff ff ff", "gs-load": "65 48 8b 04 25 28 00 00 00",
+        "too-long": "66 66 66 66 66 66 66 66 66 66 66 66 66 89 00",
+        "rep": "f3 a4", "lock": "f0 89 07", "register-form": "89 c0",
+    }
+    for name, hexes in insns.items():
+        code = bytes.fromhex(hexes)
+        write("x86_decode", name, code)
+        if len(code) < 15 and name.startswith("mov"):
+            write("x86_decode", name + "-regs", code + b"\x90" * (15 - len(code)) + regs)
+
+
+def main():
+    elf_seeds()
+    cmdline_seeds()
+    virtq_dev_seeds()
+    evtchn_seeds()
+    grant_seeds()
+    store_seeds()
+    resp_seeds()
+    http_seeds()
+    x86_seeds()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
