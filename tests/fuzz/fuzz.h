@@ -84,4 +84,18 @@ static inline void *fuzz_dup(const void *p, size_t n)
 	return copy;
 }
 
+/* The driver (or guest) writes: an offset and up to 255 bytes into window, clipped to size. */
+static inline void fuzz_poke(struct fuzz_in *in, uint8_t *window, size_t size)
+{
+	uint16_t off = fuzz_u16(in);
+	size_t n;
+	const uint8_t *bytes = fuzz_bytes(in, fuzz_u8(in), &n);
+
+	if (off >= size)
+		return;
+	if (n > size - off)
+		n = size - off;
+	memcpy(window + off, bytes, n);
+}
+
 #endif /* TESTS_FUZZ_FUZZ_H */

@@ -169,16 +169,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case OP_READ:
 			op_read(&in);
 			break;
-		case OP_POKE: {
-			uint16_t off = fuzz_u16(&in);
-			size_t n;
-			const uint8_t *bytes = fuzz_bytes(&in, fuzz_u8(&in), &n);
-
-			if (n > WINDOW_SIZE - off)
-				n = WINDOW_SIZE - off;
-			memcpy(vm.mem + WINDOW + off, bytes, n);
+		case OP_POKE:
+			fuzz_poke(&in, vm.mem + WINDOW, WINDOW_SIZE);
 			break;
-		}
 		case OP_HYPERCALL:
 			op_hypercall(&in);
 			break;

@@ -131,13 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		if (op == OP_POKE) {
-			uint16_t off = fuzz_u16(&in);
-			size_t n;
-			const uint8_t *bytes = fuzz_bytes(&in, fuzz_u8(&in), &n);
-
-			if (n > WINDOW_SIZE - off)
-				n = WINDOW_SIZE - off;
-			memcpy(vm.mem + WINDOW + off, bytes, n);
+			fuzz_poke(&in, vm.mem + WINDOW, WINDOW_SIZE);
 			continue;
 		}
 		if (!ready) /* not bound, or broken: hv leaves it until the driver resets it */
