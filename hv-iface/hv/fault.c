@@ -172,6 +172,7 @@ const char *hv_syscall_name(uint64_t nr)
 		{ 234, "tgkill" }, { 257, "openat" },  { 322, "execveat" }, { 435, "clone3" },
 		{ 99, "sysinfo" }, { 204, "sched_getaffinity" }, { 310, "process_vm_readv" },
 		{ 311, "process_vm_writev" }, { 262, "newfstatat" }, { 5, "fstat" },
+		{ 219, "restart_syscall" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -115,6 +115,7 @@ static const unsigned common_calls[] = {
 	SYS_nanosleep, SYS_gettid, SYS_getpid, SYS_madvise, SYS_munmap, SYS_mremap, SYS_brk,
 	SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_sigaltstack, SYS_exit, SYS_exit_group,
 	SYS_fcntl,
+	SYS_restart_syscall,   /* a timed futex or poll that a kick signal interrupted goes on */
 	SYS_sysinfo,           /* glibc's qsort (the fault report's symbols) asks for memory size */
 	SYS_sched_getaffinity, /* ASan's runtime, as a thread starts (SANITIZE=1) */
 };
