@@ -21,6 +21,7 @@ UNIT_SUBJECTS_test_pagealloc := libos/kernel/pagealloc.c
 UNIT_SUBJECTS_test_virtq_dev := hv-iface/hv/virtq_dev.c
 UNIT_SUBJECTS_test_vswitch := hv-iface/hv/vswitch.c
 UNIT_SUBJECTS_test_x86_decode := hv-iface/hv/x86_decode.c
+UNIT_SUBJECTS_test_area := hv-iface/hv/area.c
 UNIT_SUBJECTS_test_virtq := libos/virtio/virtq.c
 UNIT_SUBJECTS_test_virtq_model := libos/virtio/virtq.c
 UNIT_SUBJECTS_test_vchan_ring := libos/pv/vchan_ring.c

@@ -49,6 +49,10 @@
 #define HV_L_ARGS 0xfc000ull      /* argument strings, HV_ARGS_MAX bytes */
 #define HV_L_SHARED 0xff000ull    /* struct hv_shared_info */
 
+/* The pages of that area area.c watches: all but the fault stack, the send ring, shared info. */
+#define HV_AREA_PAGES ((HV_L_FSTACK - HV_L_GDT + HV_L_SEND_RING - HV_L_PT_POOL + \
+			HV_L_SHARED - HV_L_BOOT_INFO) / HV_PAGE_SIZE)
+
 /* The I/O port through which the ring-0 fault stubs report; closed to ring 3. */
 #define HV_FAULT_PORT 0x4f0u
 
@@ -58,6 +62,7 @@ enum hv_exit_code {
 	HV_EXIT_IMAGE = 65,       /* image rejected by the loader */
 	HV_EXIT_NOINPUT = 66,     /* image or disk file missing, unreadable or unusable */
 	HV_EXIT_UNAVAILABLE = 69, /* the backend or a tap missing, not permitted, or unusable */
+	HV_EXIT_SOFTWARE = 70,    /* a bug in hv found by its own checks (area.c) */
 	HV_EXIT_OSERR = 71,       /* a host call failed */
 	HV_EXIT_GUEST_FAULT = 80, /* the guest took a CPU exception */
 	HV_EXIT_GUEST_ABI = 81,   /* bad hypercall, argument or pointer */
@@ -167,6 +172,7 @@ struct hv_vm {
 	uint64_t console_max;     /* --console-max: bytes it may write to hv's stdout */
 	uint64_t console_written; /* vCPU thread only */
 	uint64_t console_dropped;
+	uint64_t area_digest[HV_AREA_PAGES]; /* area.c: hv's own pages as the guest first saw them */
 };
 
 /*
@@ -206,6 +212,15 @@ void vm_run_start(struct hv_vm *vm);
 /* The guest's clock starts now (boot info's tsc_hz and tsc_base): just before it first runs. */
 void vm_start_clock(struct hv_vm *vm);
 void vm_destroy(struct hv_vm *vm);
+
+/*
+ * area.c: area_seal() records hv's own pages of the domain's memory just
+ * before its first instruction; area_check(), once the guest and its
+ * devices stopped, says which changed (0, or -1 with a message naming the
+ * page): a bug in hv, since nothing the guest may do writes there.
+ */
+void area_seal(struct hv_vm *vm);
+int area_check(struct hv_vm *vm);
 
 /*
  * End the VM with an hv exit code and a one-line message naming what the

@@ -86,6 +86,8 @@ static const char usage[] =
 	"       multiple of 512, a disk in use by another process)\n"
 	"   69  the backend (/dev/kvm, or ptrace and seccomp for proc) or a tap missing,\n"
 	"       not permitted or unusable\n"
+	"   70  a bug in hv, caught by its own check: a page of its own area in a domain's\n"
+	"       memory changed while the domain ran (the message names the page)\n"
 	"   71  a host system call failed\n"
 	"   80  the guest took a CPU exception (null pointer, divide error, stack overflow...)\n"
 	"       or, on proc, made a system call (a guest has none; on kvm that is #UD)\n"

@@ -87,6 +87,7 @@ void vm_run_start(struct hv_vm *vm)
 {
 	if (vm->be->vm_start(vm) == 0)
 		vm_start_clock(vm);
+	area_seal(vm);
 	/* A thread that cannot start ends the VM (vm_fail) before its first entry. */
 	virtio_devs_start(vm);
 }
@@ -107,6 +108,10 @@ int vm_run(struct hv_vm *vm)
 	vm->be->stop(vm);
 	virtio_devs_stop(vm);
 	send_ring_stop(vm);
+	if (area_check(vm)) {
+		vm->status = HV_EXIT_SOFTWARE;
+		vm->exited = false;
+	}
 	vm->stats.ns_end = hv_now_ns();
 	return vm->status;
 }

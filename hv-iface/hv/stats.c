@@ -108,6 +108,7 @@ void stats_print(const struct hv_vm *vm)
 static const char *end_reason(int status, char *buf, size_t len)
 {
 	switch (status) {
+	case HV_EXIT_SOFTWARE: return "hv's own check failed";
 	case HV_EXIT_OSERR: return "host error";
 	case HV_EXIT_GUEST_FAULT: return "guest fault";
 	case HV_EXIT_GUEST_ABI: return "ABI violation";
