@@ -56,6 +56,16 @@ static inline void hv_test_hypercall(enum hv_call call, void *arg)
 			 : "memory");
 }
 
+/* Whether the event-channel port is pending in the shared-info page. */
+static inline int port_pending(uint32_t port)
+{
+	const struct hv_shared_info *si =
+		(const void *)(uintptr_t)hv_test_boot_info()->shared_info;
+
+	return (__atomic_load_n(&si->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) >> (port % 64)) &
+	       1;
+}
+
 /* The block hypercall: HV_BLOCK_EVENT or HV_BLOCK_DEADLINE. */
 static inline int64_t hv_test_block(uint64_t deadline_ns)
 {

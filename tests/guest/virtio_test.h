@@ -143,12 +143,6 @@ static inline uint16_t test_used_idx(const struct test_queue *q)
 	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
 }
 
-static inline int port_pending(uint32_t port)
-{
-	return (__atomic_load_n(&test_shared_info()->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) >>
-		(port % 64)) & 1;
-}
-
 /* Forget earlier events: the upcall flag, the selector, the port's bit. */
 static inline void clear_events(uint32_t port)
 {

@@ -105,12 +105,6 @@ static inline int ev_status(domid_t dom, uint32_t port, struct hv_evtchn_op *op)
 	return pv_evtchn(op);
 }
 
-static inline int port_pending(uint32_t port)
-{
-	return (__atomic_load_n(&pv_shared()->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) >>
-		(port % 64)) & 1;
-}
-
 static inline void clear_upcall(void)
 {
 	__atomic_store_n(&pv_shared()->vcpu_info[0].evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
