@@ -10,7 +10,10 @@
  *                                 read-only memory), end (just past RAM), wrap, page0
  *   hostile.img unknown-call N    a hypercall port beyond the known calls
  *   hostile.img port KIND         between (a port between two calls), closed (beyond hv's
- *                                 ports), fault (hv's fault-report port), in, rep
+ *                                 ports), fault (hv's fault-report port), in, rep (rep outsl of
+ *                                 two blocks: KVM may report it whole, count 2, or each out
+ *                                 alone, a call with a block in hv's pages; proc's decoder
+ *                                 takes no string I/O, a #GP)
  *   hostile.img console KIND      console_write's buffer: outside, hv-area, straddle-end,
  *                                 huge-len, wrap, grant-window, device-window
  *   hostile.img calls-edge        a length 0, read-only buffers, deadlines now and past
@@ -106,6 +109,8 @@ static void bad_port(const char *kind)
 		__asm__ volatile("inl %w1, %0" : "=a"(v) : "Nd"((uint16_t)HV_PORT(HV_CALL_WALLCLOCK)));
 	else if (!strcmp(kind, "rep")) {
 		const void *src = blk;
+
+		blk[0] = 0x2000 | 0x2000ull << 32; /* two blocks, both in hv's IDT page */
 		unsigned long n = 2;
 
 		__asm__ volatile("rep outsl"
