@@ -45,33 +45,33 @@ static uint64_t page_digest(const uint8_t *page, uint64_t cpu_bits)
 	return h;
 }
 
-static void digest(const uint8_t *mem, uint64_t out[HV_AREA_PAGES])
+/* Seal: record each watched page's digest. Check: compare, naming the first that differs. */
+static int walk(struct hv_vm *vm, bool seal)
 {
 	unsigned n = 0;
 
 	for (unsigned r = 0; r < sizeof(watched) / sizeof(watched[0]); r++)
-		for (uint64_t gpa = watched[r].gpa; gpa < watched[r].end; gpa += HV_PAGE_SIZE)
-			out[n++] = page_digest(mem + gpa, watched[r].cpu_bits);
+		for (uint64_t gpa = watched[r].gpa; gpa < watched[r].end; gpa += HV_PAGE_SIZE, n++) {
+			uint64_t d = page_digest(vm->mem + gpa, watched[r].cpu_bits);
+
+			if (seal) {
+				vm->area_digest[n] = d;
+			} else if (d != vm->area_digest[n]) {
+				fprintf(stderr, "hv: %s: hv's own page at 0x%llx (%s) changed while "
+					"the domain ran: a bug in hv\n", vm->name,
+					(unsigned long long)gpa, watched[r].what);
+				return -1;
+			}
+		}
+	return 0;
 }
 
 void area_seal(struct hv_vm *vm)
 {
-	digest(vm->mem, vm->area_digest);
+	walk(vm, true);
 }
 
 int area_check(struct hv_vm *vm)
 {
-	uint64_t now[HV_AREA_PAGES];
-	unsigned n = 0;
-
-	digest(vm->mem, now);
-	for (unsigned r = 0; r < sizeof(watched) / sizeof(watched[0]); r++)
-		for (uint64_t gpa = watched[r].gpa; gpa < watched[r].end; gpa += HV_PAGE_SIZE, n++)
-			if (now[n] != vm->area_digest[n]) {
-				fprintf(stderr, "hv: %s: hv's own page at 0x%llx (%s) changed while the "
-					"domain ran: a bug in hv\n", vm->name,
-					(unsigned long long)gpa, watched[r].what);
-				return -1;
-			}
-	return 0;
+	return walk(vm, false);
 }
