@@ -79,7 +79,7 @@ vsw_frames() {
 # The two-appliance test. The command line is hv's multi-domain syntax: each domain's options
 # and image, the domains separated by `::`. nettest answers until hv is stopped (with its
 # replies=N it could exit before hv had sent its last reply), so hv is stopped once the pinger
-# has said how many replies came back.
+# has said its last line.
 vsw_domains() {
 	local out=$TMP/vsw-domains.out pid
 	if ! hv_has '::'; then
@@ -91,7 +91,7 @@ vsw_domains() {
 		count=100 >"$out" 2>&1 &
 	pid=$!
 	for _ in $(seq 300); do
-		grep -q '^pinger: ' "$out" && break
+		grep -qE '^(SUCCESS|FAILURE)' "$out" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
