@@ -25,9 +25,12 @@
  * virtio_dev.h: once a reset returns to the sender's driver, hv no longer
  * reads its buffers. A receiver that is not live, or has no receive buffer
  * posted, loses the frame, counted, as a switch port with a full queue
- * does: frames never wait in hv. A port is detached when its device is
- * destroyed, which must come before its domain's memory goes (vm_destroy
- * does it in that order): until then any domain's sender may copy into it.
+ * does: frames never wait in hv. So that a flooding sender cannot take
+ * every buffer, a receiver's last posted chains go only to senders under
+ * their share of its frames (vswitch.c). A port is detached when its
+ * device is destroyed, which must come before its domain's memory goes
+ * (vm_destroy does it in that order): until then any domain's sender may
+ * copy into it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -78,12 +81,14 @@ static void copy_iov(const struct iovec *to, unsigned nto, const struct iovec *f
 /*
  * The switch's lock held, on the sender's thread: put one frame into this
  * NIC's next receive chain, checked as every chain is, and signal its port.
+ * A sender over its share gets none of the queue's last chains.
  */
 static int nic_deliver(struct vswitch_port *p, const struct iovec *frame, unsigned nr_iov,
-		       size_t len)
+		       size_t len, bool over_share)
 {
 	struct switch_nic *n = virtio_container_of(p, struct switch_nic, port);
 	struct virtio_dev *d = &n->dev;
+	struct virtq_dev *rx = &d->q[VIRTIO_NET_Q_RX].vq;
 	/* No MRG_RXBUF: one chain per frame [5.1.6.3.1]; no offloads: all else zero. */
 	struct virtio_net_hdr hdr = { .num_buffers = 1 };
 	struct iovec to[HV_VIRTQ_SIZE_MAX];
@@ -92,13 +97,23 @@ static int nic_deliver(struct vswitch_port *p, const struct iovec *frame, unsign
 	int rc = -ENOBUFS;
 
 	pthread_mutex_lock(&d->lock);
-	if (!virtio_queue_live(d, VIRTIO_NET_Q_RX) || virtio_queue_pop(d, VIRTIO_NET_Q_RX, &c) <= 0)
+	if (!virtio_queue_live(d, VIRTIO_NET_Q_RX))
+		goto out;
+	if (over_share) {
+		uint16_t left = virtq_dev_available(rx);
+
+		if (left > 0 && left <= rx->num >> VSWITCH_SHARE_RESERVE_SHIFT) {
+			rc = -EAGAIN;
+			goto out;
+		}
+	}
+	if (virtio_queue_pop(d, VIRTIO_NET_Q_RX, &c) <= 0)
 		goto out;
 	if (!virtio_net_rx_holds_header(d, &c))
 		goto out;
 	if (c.in_len - sizeof(hdr) < len) {
 		/* Too small for this frame; the next, smaller one may use it. */
-		virtq_dev_unpop(&d->q[VIRTIO_NET_Q_RX].vq);
+		virtq_dev_unpop(rx);
 		goto out;
 	}
 	virtq_chain_write(&c, 0, &hdr, sizeof(hdr));
@@ -153,13 +168,15 @@ static void nic_stats(const struct virtio_dev *d, char *buf, size_t len)
 	}
 	vswitch_port_counters(&n->port, &c);
 	snprintf(buf, len,
-		 "switch %s port %u: rx %llu packets %llu bytes (%llu dropped), tx %llu packets "
-		 "%llu bytes (%llu dropped); %llu forwarded, %llu flooded, %llu filtered",
+		 "switch %s port %u: rx %llu packets %llu bytes (%llu dropped, %llu refused over "
+		 "share), tx %llu packets %llu bytes (%llu dropped); %llu forwarded, %llu flooded, "
+		 "%llu filtered",
 		 vswitch_name(n->port.sw), n->port.id, (unsigned long long)d->q[0].chains,
 		 (unsigned long long)d->q[0].bytes, (unsigned long long)c.dropped,
-		 (unsigned long long)d->q[1].chains, (unsigned long long)d->q[1].bytes,
-		 (unsigned long long)n->tx_dropped, (unsigned long long)c.forwarded,
-		 (unsigned long long)c.flooded, (unsigned long long)c.filtered);
+		 (unsigned long long)c.refused, (unsigned long long)d->q[1].chains,
+		 (unsigned long long)d->q[1].bytes, (unsigned long long)n->tx_dropped,
+		 (unsigned long long)c.forwarded, (unsigned long long)c.flooded,
+		 (unsigned long long)c.filtered);
 }
 
 static void nic_destroy(struct virtio_dev *d)

@@ -157,6 +157,11 @@ int virtq_dev_pop(struct virtq_dev *q, struct virtq_chain *c)
 	return 1;
 }
 
+uint16_t virtq_dev_available(const struct virtq_dev *q)
+{
+	return (uint16_t)(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) - q->last_avail);
+}
+
 void virtq_dev_unpop(struct virtq_dev *q)
 {
 	q->last_avail--;

@@ -66,6 +66,13 @@ int virtq_dev_init(struct virtq_dev *q, struct hv_vm *vm, uint16_t num, uint64_t
  */
 int virtq_dev_pop(struct virtq_dev *q, struct virtq_chain *c);
 
+/*
+ * How many chains the driver has made available that the device has not
+ * taken yet, as the driver's index says: above num the ring is broken, and
+ * the next pop says so.
+ */
+uint16_t virtq_dev_available(const struct virtq_dev *q);
+
 /* Put the last chain taken back, unused: the next pop takes it again. */
 void virtq_dev_unpop(struct virtq_dev *q);
 

@@ -89,6 +89,7 @@ int vswitch_attach(struct vswitch_port *p, const char *name)
 	p->sw = sw;
 	p->id = sw->next_id++;
 	memset(&p->count, 0, sizeof(p->count));
+	memset(&p->share, 0, sizeof(p->share));
 	sw->nr_ports++;
 	pthread_mutex_unlock(&sw->lock);
 	pthread_mutex_unlock(&registry_lock);
@@ -196,13 +197,57 @@ static struct vswitch_port *lookup(struct vswitch *sw, const uint8_t dst[6], uin
 	return NULL;
 }
 
-static void deliver(struct vswitch_port *to, const struct iovec *frame, unsigned nr_iov,
-		    size_t len)
+/*
+ * Fair shares of a port's receive buffers. Frames never wait in hv: one
+ * takes the receiver's next free buffer, or is lost. So a sender that
+ * transmits as fast as it can would take nearly every buffer its receiver
+ * posts, and another sender's frame, coming now and then, would find none:
+ * a flooding domain could starve the others. Instead the last buffers of
+ * each port (1/2^VSWITCH_SHARE_RESERVE_SHIFT of its queue) are kept for the
+ * senders that had less than an equal share of its recent frames, counting
+ * one sender more than were seen: for a newcomer's sake. The sender that
+ * floods is over its share and refused when the receiver runs low; a
+ * sender that sends less than its share still finds a buffer. A lone
+ * sender cannot fill the last buffers: the price of not knowing who comes
+ * next. The counts are per receiver, a few slots indexed by the sender's
+ * port number (ports whose numbers are equal modulo VSWITCH_SHARE_SLOTS
+ * share one), halved every VSWITCH_SHARE_WINDOW frames delivered: O(1) a
+ * frame, and a sender that slows down is soon under its share again.
+ */
+static bool over_share(const struct vswitch_share *s, const struct vswitch_port *from)
 {
-	if (to->deliver(to, frame, nr_iov, len) == 0)
+	unsigned taken = s->taken[from->id % VSWITCH_SHARE_SLOTS];
+
+	return taken * (s->senders + 1u) > s->total;
+}
+
+static void count_share(struct vswitch_share *s, const struct vswitch_port *from)
+{
+	if (s->taken[from->id % VSWITCH_SHARE_SLOTS]++ == 0)
+		s->senders++;
+	if (++s->total < VSWITCH_SHARE_WINDOW)
+		return;
+	s->total = s->senders = 0;
+	for (unsigned i = 0; i < VSWITCH_SHARE_SLOTS; i++) {
+		s->taken[i] /= 2;
+		s->total = (uint16_t)(s->total + s->taken[i]);
+		s->senders = (uint16_t)(s->senders + (s->taken[i] != 0));
+	}
+}
+
+static void deliver(struct vswitch_port *from, struct vswitch_port *to, const struct iovec *frame,
+		    unsigned nr_iov, size_t len)
+{
+	int rc = to->deliver(to, frame, nr_iov, len, over_share(&to->share, from));
+
+	if (rc == 0) {
 		to->count.delivered++;
-	else
+		count_share(&to->share, from);
+	} else if (rc == -EAGAIN) {
+		to->count.refused++;
+	} else {
 		to->count.dropped++;
+	}
 }
 
 /* The destination and source MACs, wherever the buffers split them. */
@@ -239,13 +284,13 @@ enum vswitch_verdict vswitch_send(struct vswitch_port *from, const struct iovec 
 		goto filtered; /* the destination is behind the sender's own port */
 	if (to) {
 		from->count.forwarded++;
-		deliver(to, frame, nr_iov, len);
+		deliver(from, to, frame, nr_iov, len);
 		return VSWITCH_FORWARDED;
 	}
 	from->count.flooded++;
 	for (to = sw->ports; to; to = to->next)
 		if (to != from)
-			deliver(to, frame, nr_iov, len);
+			deliver(from, to, frame, nr_iov, len);
 	return VSWITCH_FLOODED;
 
 filtered:

@@ -14,6 +14,10 @@
 #define VSWITCH_MAC_BUCKETS 64                  /* the learning table: buckets ... */
 #define VSWITCH_MAC_WAYS 4                      /* ... of this many MACs: 256 in all */
 #define VSWITCH_MAC_AGE_NS (300ull * 1000000000) /* a MAC not heard from for 300 s is forgotten */
+/* Fair sharing of a port's receive buffers among its senders (vswitch.c says why and how). */
+#define VSWITCH_SHARE_SLOTS 16   /* senders told apart at a port: port numbers modulo this */
+#define VSWITCH_SHARE_WINDOW 256 /* a port's counts of its senders halve every this many frames */
+#define VSWITCH_SHARE_RESERVE_SHIFT 3 /* a port's last 1/8 of receive buffers: under share only */
 
 #define VSWITCH_ETH_HLEN 14 /* a frame is at least an Ethernet header */
 
@@ -22,12 +26,16 @@ struct vswitch_port;
 
 /*
  * Hand a frame of len bytes, in nr_iov buffers, to port to. Called with the
- * switch's lock held, from the sending port's thread. Returns 0, or a
- * negative errno when the frame could not be taken (no receive buffer): the
- * switch then counts it as dropped at that port.
+ * switch's lock held, from the sending port's thread. over_share: its sender
+ * has had more than its share of to's recent frames, so the frame may not
+ * take one of to's last receive buffers (the last 1/2^VSWITCH_SHARE_RESERVE_SHIFT
+ * of its queue). Returns 0; -EAGAIN when only those were left and over_share
+ * kept the frame out, which the switch counts as refused at that port; another
+ * negative errno when it could not be taken (no receive buffer at all),
+ * counted as dropped.
  */
 typedef int (*vswitch_deliver_fn)(struct vswitch_port *to, const struct iovec *frame,
-				  unsigned nr_iov, size_t len);
+				  unsigned nr_iov, size_t len, bool over_share);
 
 /* What happened to the frames a port sent, and to those sent to it. */
 struct vswitch_counters {
@@ -37,6 +45,19 @@ struct vswitch_counters {
 			       multicast or zero source address) */
 	uint64_t delivered; /* for this port: handed over */
 	uint64_t dropped;   /* for this port: lost, the port had no room for it */
+	uint64_t refused;   /* for this port: lost, its sender was over its share and the
+			       port's last buffers are kept for the others */
+};
+
+/*
+ * Who had a port's frames lately: per sender (its port number modulo
+ * VSWITCH_SHARE_SLOTS) the frames delivered, all halved every
+ * VSWITCH_SHARE_WINDOW frames so that the past fades.
+ */
+struct vswitch_share {
+	uint16_t taken[VSWITCH_SHARE_SLOTS];
+	uint16_t total;   /* their sum, below VSWITCH_SHARE_WINDOW */
+	uint16_t senders; /* slots that are not zero */
 };
 
 /*
@@ -49,6 +70,7 @@ struct vswitch_port {
 	unsigned id; /* the port's number on its switch: 0, 1, ... in attach order */
 	struct vswitch_port *next;
 	struct vswitch_counters count; /* under the switch's lock */
+	struct vswitch_share share;    /* under the switch's lock */
 };
 
 /* 0 when name[0, len) is a valid switch name: 1 to 31 of [A-Za-z0-9_-]; else -EINVAL. */

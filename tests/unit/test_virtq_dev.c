@@ -146,10 +146,13 @@ static void test_chain(void)
 	/* A full ring: queue-size entries ahead is allowed. */
 	fresh(&q, 4, false);
 	set_desc(0, BUF, 8, 0, 0);
+	CHECK_EQ(virtq_dev_available(&q), 0);
 	for (unsigned i = 0; i < 4; i++)
 		make_available(0);
+	CHECK_EQ(virtq_dev_available(&q), 4);
 	for (unsigned i = 0; i < 4; i++)
 		CHECK_EQ(virtq_dev_pop(&q, &c), 1);
+	CHECK_EQ(virtq_dev_available(&q), 0);
 	CHECK_EQ(virtq_dev_pop(&q, &c), 0);
 }
 
@@ -164,7 +167,7 @@ static void test_wrap(void)
 	set_desc(3, BUF, 64, VIRTQ_DESC_F_WRITE, 0);
 	for (unsigned i = 0; i < 3 * 65536 + 5; i++) {
 		make_available(3);
-		if (virtq_dev_pop(&q, &c) != 1 || c.head != 3)
+		if (virtq_dev_available(&q) != 1 || virtq_dev_pop(&q, &c) != 1 || c.head != 3)
 			bad++;
 		virtq_dev_push(&q, 3, (uint32_t)i);
 		if (used()->idx != (uint16_t)(i + 1) || used()->ring[i % 8].len != i)

@@ -2,7 +2,8 @@
 /*
  * Unit test of hv's switch (vswitch.c) with ports that record what they are
  * given: names, switches made and freed by name, learning, flooding, no
- * hairpin, a full table, ageing, a MAC that moves, drops, and detaching.
+ * hairpin, a full table, ageing, a MAC that moves, drops, detaching, and
+ * fair shares of a port's receive buffers when one sender floods it.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -13,10 +14,15 @@
 #define NR_PORTS 3
 #define NS 1000000000ull
 
-/* A port that keeps the last frame it got, or refuses every frame while full. */
+/*
+ * A port that keeps the last frame it got, or refuses every frame while
+ * full. A limited one has a queue of receive buffers, room of them free,
+ * and keeps the last ones from a sender over its share, as a NIC does.
+ */
 struct test_port {
 	struct vswitch_port port;
-	bool full;
+	bool full, limited;
+	unsigned queue, room;
 	unsigned got;
 	uint8_t last[128];
 	size_t last_len;
@@ -27,13 +33,21 @@ static struct test_port ports[NR_PORTS];
 #define B (&ports[1])
 #define C (&ports[2])
 
-static int record(struct vswitch_port *to, const struct iovec *frame, unsigned nr_iov, size_t len)
+static int record(struct vswitch_port *to, const struct iovec *frame, unsigned nr_iov, size_t len,
+		  bool over_share)
 {
 	struct test_port *t = (struct test_port *)((char *)to - offsetof(struct test_port, port));
 	size_t off = 0;
 
 	if (t->full)
 		return -ENOBUFS;
+	if (t->limited) {
+		if (t->room == 0)
+			return -ENOBUFS;
+		if (over_share && t->room <= t->queue >> VSWITCH_SHARE_RESERVE_SHIFT)
+			return -EAGAIN;
+		t->room--;
+	}
 	for (unsigned i = 0; i < nr_iov; i++) {
 		if (off + frame[i].iov_len <= sizeof(t->last))
 			memcpy(t->last + off, frame[i].iov_base, frame[i].iov_len);
@@ -380,6 +394,141 @@ static void test_detach_forgets(void)
 	teardown();
 }
 
+/* A queue of n receive buffers, all free, for port p. */
+static void limit(struct test_port *p, unsigned n)
+{
+	p->limited = true;
+	p->queue = p->room = n;
+}
+
+/* Port p's guest has taken a frame and posts its buffer again. Returns 1, or 0 if none was used. */
+static unsigned give_back(struct test_port *p)
+{
+	if (p->room == p->queue)
+		return 0;
+	p->room++;
+	return 1;
+}
+
+/*
+ * A floods C, which takes back one buffer for every four frames A sends: C
+ * runs low and stays low. B's frames to C, one now and then, must all find
+ * a buffer; A is refused, not C's other senders.
+ */
+static void test_share_flood(void)
+{
+	struct vswitch_counters c;
+	unsigned b_sent = 0, b_got = 0, a_got = 0, given_back = 0;
+
+	setup("lan");
+	send_now(C, broadcast, mac(C));
+	limit(C, 64);
+	for (unsigned i = 0; i < 20000; i++) {
+		send_now(A, mac(C), mac(A));
+		a_got += C->got;
+		if (i % 4 == 0)
+			given_back += give_back(C);
+		if (i % 50 == 0) {
+			send_now(B, mac(C), mac(B));
+			b_sent++;
+			b_got += C->got;
+		}
+	}
+	CHECK_EQ(b_got, b_sent);
+	CHECK_EQ(a_got + b_got, 64 + given_back - C->room); /* A had the rest */
+	CHECK(C->room <= 64 >> VSWITCH_SHARE_RESERVE_SHIFT);  /* C was low all along */
+	vswitch_port_counters(&C->port, &c);
+	CHECK_EQ(c.dropped, 0);
+	CHECK_EQ(c.refused, 20000 - a_got);
+	CHECK_EQ(c.delivered, a_got + b_got);
+	teardown();
+}
+
+/* The same with broadcast from A: B and C both run low, and still hear each other. */
+static void test_share_broadcast_flood(void)
+{
+	struct vswitch_counters c;
+	unsigned lost = 0;
+
+	setup("lan");
+	limit(B, 256);
+	limit(C, 256);
+	for (unsigned i = 0; i < 20000; i++) {
+		send_now(A, broadcast, mac(A));
+		if (i % 3 == 0) {
+			give_back(B);
+			give_back(C);
+		}
+		if (i % 100 == 0) {
+			send_now(B, broadcast, mac(B)); /* to A and C */
+			lost += !C->got;
+			send_now(C, mac(B), mac(C));
+			lost += !B->got;
+		}
+	}
+	CHECK_EQ(lost, 0);
+	vswitch_port_counters(&B->port, &c);
+	CHECK(c.refused > 0);
+	CHECK_EQ(c.dropped, 0);
+	teardown();
+}
+
+/*
+ * A lone sender fills all but the reserve (1/8) of a port that takes none
+ * back; a newcomer still gets the reserve, and the port is full only then.
+ */
+static void test_share_lone_sender(void)
+{
+	struct vswitch_counters c;
+	unsigned got = 0;
+
+	setup("lan");
+	send_now(C, broadcast, mac(C));
+	limit(C, 64);
+	for (unsigned i = 0; i < 100; i++) {
+		send_now(A, mac(C), mac(A));
+		got += C->got;
+	}
+	CHECK_EQ(got, 64 - (64 >> VSWITCH_SHARE_RESERVE_SHIFT));
+	for (unsigned i = 0; i < 64 >> VSWITCH_SHARE_RESERVE_SHIFT; i++) {
+		send_now(B, mac(C), mac(B));
+		CHECK_EQ(C->got, 1);
+	}
+	CHECK_EQ(C->room, 0);
+	send_now(B, mac(C), mac(B));
+	CHECK_EQ(C->got, 0);
+	vswitch_port_counters(&C->port, &c);
+	CHECK_EQ(c.delivered, 64);
+	CHECK_EQ(c.refused, 100 - got);
+	CHECK_EQ(c.dropped, 1);
+	teardown();
+}
+
+/* The past fades: once B has had most of C's recent frames, A is under its share again. */
+static void test_share_fades(void)
+{
+	unsigned reserve = 64 >> VSWITCH_SHARE_RESERVE_SHIFT;
+
+	setup("lan");
+	send_now(C, broadcast, mac(C));
+	limit(C, 64);
+	for (unsigned i = 0; i < 100; i++)
+		send_now(A, mac(C), mac(A));
+	CHECK_EQ(C->room, reserve);
+	send_now(A, mac(C), mac(A));
+	CHECK_EQ(C->got, 0);
+	C->limited = false;
+	for (unsigned i = 0; i < 2 * VSWITCH_SHARE_WINDOW; i++)
+		send_now(B, mac(C), mac(B));
+	C->limited = true;
+	send_now(B, mac(C), mac(B)); /* B is over its share now */
+	CHECK_EQ(C->got, 0);
+	send_now(A, mac(C), mac(A));
+	CHECK_EQ(C->got, 1);
+	CHECK_EQ(C->room, reserve - 1);
+	teardown();
+}
+
 int main(void)
 {
 	test_names();
@@ -392,5 +541,9 @@ int main(void)
 	test_ageing();
 	test_drops();
 	test_detach_forgets();
+	test_share_flood();
+	test_share_broadcast_flood();
+	test_share_lone_sender();
+	test_share_fades();
 	return check_finish("vswitch");
 }

@@ -4,8 +4,11 @@
  * finds the peer's MAC with ARP (asking again every 200 ms, as the peer may
  * still be booting), then sends count ICMP echo requests one at a time and
  * checks each reply: addresses, identifier, sequence, every payload byte.
- * Arguments: ip=A.B.C.D peer=A.B.C.D count=N. Prints "pinger: N of N
- * replies" and SUCCESS and exits 0, or FAILURE: why and exits 1.
+ * Arguments: ip=A.B.C.D peer=A.B.C.D count=N [wait=MS: first let MS ms pass,
+ * for what a test runs beside it to get going]. Prints "pinger: pinging" once
+ * the peer answered ARP, then "pinger: N of N replies", the round trips of
+ * the replies ("pinger: rtt min/median/max A/B/C us") and SUCCESS and exits
+ * 0, or FAILURE: why and exits 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +26,7 @@
 
 static struct netdev *dev;
 static uint8_t mac[6], peer_mac[6], ip[4], peer_ip[4];
-
+static uint32_t rtt_us[65535]; /* of each reply, in the order they came */
 
 static void send_frame(const uint8_t *f, size_t len)
 {
@@ -127,9 +130,27 @@ static int arp_reply(const uint8_t *f, size_t len, uint16_t seq)
 	return is_arp_reply(f, len);
 }
 
+static int by_value(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The smallest, median (the lower of two) and largest of the n round trips. */
+static void print_rtt(unsigned n)
+{
+	if (n == 0)
+		return;
+	qsort(rtt_us, n, sizeof(rtt_us[0]), by_value);
+	printf("pinger: rtt min/median/max %u/%u/%u us\n", (unsigned)rtt_us[0],
+	       (unsigned)rtt_us[(n - 1) / 2], (unsigned)rtt_us[n - 1]);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned count = 0, replies = 0;
+	unsigned long wait_ms = 0;
 	uint64_t give_up;
 	int have_ip = 0, have_peer = 0, resolved = 0;
 
@@ -140,11 +161,13 @@ int main(int argc, char **argv)
 			have_peer = 1;
 		else if (!strncmp(argv[i], "count=", 6))
 			count = (unsigned)strtoul(argv[i] + 6, NULL, 10);
+		else if (!strncmp(argv[i], "wait=", 5))
+			wait_ms = strtoul(argv[i] + 5, NULL, 10);
 		else
 			break;
 	}
 	if (!have_ip || !have_peer || count == 0 || count > 65535) {
-		puts("FAILURE: usage: pinger ip=A.B.C.D peer=A.B.C.D count=N");
+		puts("FAILURE: usage: pinger ip=A.B.C.D peer=A.B.C.D count=N [wait=MS]");
 		return 1;
 	}
 	dev = netdev_get(0);
@@ -153,6 +176,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	netdev_mac(dev, mac);
+	sleep_until(clock_monotonic_ns() + wait_ms * MS);
 	give_up = clock_monotonic_ns() + 10000 * MS;
 	while (!resolved && clock_monotonic_ns() < give_up) {
 		send_arp_request();
@@ -163,11 +187,17 @@ int main(int argc, char **argv)
 		       peer_ip[2], peer_ip[3]);
 		return 1;
 	}
+	puts("pinger: pinging");
+	fflush(stdout);
 	for (unsigned seq = 1; seq <= count; seq++) {
+		uint64_t sent = clock_monotonic_ns();
+
 		send_echo((uint16_t)seq);
-		replies += wait_for(is_echo_reply, (uint16_t)seq, clock_monotonic_ns() + 1000 * MS);
+		if (wait_for(is_echo_reply, (uint16_t)seq, sent + 1000 * MS))
+			rtt_us[replies++] = (uint32_t)((clock_monotonic_ns() - sent) / 1000);
 	}
 	printf("pinger: %u of %u replies\n", replies, count);
+	print_rtt(replies);
 	puts(replies == count ? "SUCCESS" : "FAILURE: replies missing");
 	return replies == count ? 0 : 1;
 }
