@@ -36,6 +36,17 @@ expect() {
 	fi
 }
 
+# wait_line FILE REGEX PID SECONDS: until a line of FILE matches REGEX (grep -E), PID has
+# ended, or SECONDS passed, looking every 50 ms.
+wait_line() {
+	local i
+	for ((i = 0; i < $4 * 20; i++)); do
+		grep -qE -- "$2" "$1" && return
+		kill -0 "$3" 2>/dev/null || return
+		sleep 0.05
+	done
+}
+
 summary() {
 	local r
 	if ((skipped > 0)); then

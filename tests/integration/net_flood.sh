@@ -47,11 +47,7 @@ nf_run() {
 		:: --name=pinger --net=switch:nf,mac=$NF_PINGER_MAC "$B/tests/integration/pinger.img" \
 		ip=10.8.0.1 peer=10.8.0.2 count=$NF_PINGS wait=$NF_PING_WAIT_MS >"$out" 2>&1 &
 	pid=$!
-	for _ in $(seq 600); do
-		grep -qE '^(SUCCESS|FAILURE)' "$out" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_line "$out" '^(SUCCESS|FAILURE)' "$pid" 30
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	# Pings without a reply: nettest would wait for them until the timeout.
 	grep -q '^FAILURE' "$out" && kill "$pid" 2>/dev/null

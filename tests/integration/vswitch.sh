@@ -92,11 +92,7 @@ vsw_domains() {
 		:: --net=switch:pp "$B/tests/integration/pinger.img" ip=10.5.0.1 peer=10.5.0.2 \
 		count=100 >"$out" 2>&1 &
 	pid=$!
-	for _ in $(seq 300); do
-		grep -qE '^(SUCCESS|FAILURE)' "$out" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_line "$out" '^(SUCCESS|FAILURE)' "$pid" 30
 	kill "$pid" 2>/dev/null
 	wait "$pid"
 	expect "switch across domains: nettest answers a pinger in another domain" 0 0 "$out" \
@@ -116,11 +112,7 @@ vsw_tcp() {
 		ip=10.6.0.1/24 :: --mem=64M --net=switch:tcp "$B/bench/tcpstream.img" source 10.6.0.1 \
 		5001 1 ip=10.6.0.2/24 >"$out" 2>&1 &
 	pid=$!
-	for _ in $(seq 300); do
-		grep -q "exited with\|^received=" "$out" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_line "$out" 'exited with|^received=' "$pid" 30
 	sleep 0.5
 	kill "$pid" 2>/dev/null
 	wait "$pid"
