@@ -163,9 +163,15 @@ all: $(BUILD)/hv $(HV) apps
 apps: $(APP_IMAGES)
 
 # Apps with a run.conf (network, memory, disk) get them from mk/run.sh.
-.PHONY: run
+.PHONY: run gdb
 run: $(BUILD)/hv $(BUILD)/apps/$(APP).img
 	mk/run.sh $(BUILD) $(APP) $(ARGS)
+
+# The same under gdb: hv waits on 127.0.0.1:$(GDB_PORT) and gdb attaches, the image's symbols
+# loaded, stopped before the first instruction (break main, then continue).
+GDB_PORT ?= 1234
+gdb: $(BUILD)/hv $(BUILD)/apps/$(APP).img
+	GDB_PORT=$(GDB_PORT) mk/run.sh --gdb $(BUILD) $(APP) $(ARGS)
 
 include mk/test.mk
 include mk/bench.mk

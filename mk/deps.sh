@@ -11,6 +11,7 @@ set -euo pipefail
 # Host packages, by what needs them. All come from the machine's configured Debian sources.
 HOST_PACKAGES=(
 	gcc make binutils xz-utils dpkg-dev file ca-certificates # the build
+	gdb                                                     # make gdb, the --gdb tests
 	python3 curl iproute2 iputils-ping tcpdump dnsmasq-base # the tests' clients and networks
 	redis-tools python3-fusepy                              # kvstore's tests: redis-cli, FUSE
 	wrk nginx-light redis-server                            # bench-net's load and baselines

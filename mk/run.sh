@@ -4,11 +4,16 @@
 # there: a network (a tap device made here, the host end at 10.0.0.1, the guest at 10.0.0.2,
 # removed again at exit; needs root), more memory, a disk, a URL to print.
 #
-# Usage: mk/run.sh BUILD_DIR APP [ARGS...]
+# Usage: mk/run.sh [--gdb] BUILD_DIR APP [ARGS...]
+# --gdb (make gdb): hv waits for gdb on 127.0.0.1:$GDB_PORT (default 1234) and gdb starts in
+# the foreground, attached, stopped before the guest's first instruction; hv runs in a
+# session of its own so that the terminal's Ctrl-C reaches gdb only (gdb passes it on).
 # run.conf keys (shell syntax): NET=1, MEM=SIZE, DISK=FILE (relative to the build dir),
 # URL=... (printed once the guest is up; @IP@ is the guest's address).
 set -euo pipefail
 
+debug=0
+[[ ${1:-} == --gdb ]] && { debug=1; shift; }
 B=$1 APP=$2
 shift 2
 IMAGE=$B/apps/$APP.img
@@ -45,5 +50,13 @@ if ((NET)); then
 		echo "run: $APP on hv, reachable from this host at ${URL//@IP@/$GUEST_IP} (tap $TAP," \
 			"host $HOST_IP); stop it with Ctrl-C"
 	fi
+fi
+if ((debug)); then
+	port=${GDB_PORT:-1234}
+	setsid "$B/hv" --gdb="$port" "${opts[@]}" "$IMAGE" "${args[@]}" &
+	hv_pid=$!
+	gdb -q -ex "target remote :$port" "$IMAGE" || true
+	wait "$hv_pid"
+	exit
 fi
 "$B/hv" "${opts[@]}" "$IMAGE" "${args[@]}"

@@ -72,6 +72,12 @@ $(BUILD)/tests/hv_probe.so: tests/integration/hv_probe.c
 	$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -pthread -o $@ $<
 test-build: $(BUILD)/tests/hv_probe.so
 
+# A scripted client of gdb's remote protocol for the nested kvm run, static: no libraries there.
+$(BUILD)/tests/gdb_rsp: tests/gdb_rsp.c
+	@mkdir -p $(@D)
+	$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+test-build: $(BUILD)/tests/gdb_rsp
+
 # A host tool that writes malformed variants of an image for the loader tests.
 $(BUILD)/tests/elfmut: tests/integration/elfmut.c
 	@mkdir -p $(@D)

@@ -100,6 +100,28 @@ done
 # hv's own sandbox on kvm: a preloaded thread plays a bug in hv (tests/integration/hv_probe.c).
 cp "$B/tests/hv_probe.so" "$R/lib/hv_probe.so"
 
+# hv's GDB stub on kvm, driven by a scripted client (tests/gdb_rsp.c; no gdb in this VM):
+# gdb_pair PORT IMAGE PACKET... runs hv --gdb=PORT IMAGE, the client once hv listens, and
+# exits with hv's status after both outputs.
+cp "$B/tests/gdb_rsp" "$R/bin/gdb_rsp"
+cat >"$R/bin/gdb_pair" <<'EOF'
+#!/bin/sh
+port=$1 img=$2
+shift 2
+ifconfig lo 127.0.0.1 up # hv listens on the loopback address
+rm -f /tmp/gdb_hv.out # the last case's, which says it waits too
+hv --backend=kvm --gdb="$port" "$img" >/tmp/gdb_hv.out 2>&1 &
+pid=$!
+i=0
+while ! grep -q 'waiting for gdb' /tmp/gdb_hv.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+gdb_rsp "$port" "$@"
+wait $pid
+st=$?
+cat /tmp/gdb_hv.out
+exit $st
+EOF
+chmod +x "$R/bin/gdb_pair"
+
 cp "$B/apps/hello.img" "$R/img/apps/"
 cp "$B"/tests/guest/*.img "$R/img/guest/"
 for i in pv_events pv_grants syscall sleeper hostile hostile_vq witness; do cp "$B/tests/integration/$i.img" "$R/img/integration/"; done
@@ -210,6 +232,26 @@ hostile_nested() {
 	h_case "storm: doorbells for 300 ms" 0 - "$HO" storm doorbell 300
 }
 
+# hv's GDB stub on kvm (tests/integration/gdb.sh drives the same with gdb on proc): a
+# breakpoint at main and the step off it (through the fault stub's frame and its iretq), a
+# Ctrl-C while the guest blocks, a fault that gdb sees before hv ends the domain.
+gdb_nested() {
+	local main
+	main=$(nm "$B/apps/hello.img" | awk '$3 == "main" { sub(/^0+/, "", $1); print $1 }')
+	echo "echo; echo '== the GDB stub (backend kvm): tests/integration/gdb.sh cases, by a scripted client'"
+	emit_want output "< S05" "< T05swbreak:;" "< W00" "Hello from the hello appliance!"
+	echo "want count:1 $(q "rip=0x$main")"
+	echo "want count:2 $(q "< OK")"
+	echo "check $(words "gdb: a breakpoint at main, its rip, a step off it, the run to its end" 0 \
+		gdb_pair 23001 /img/apps/hello.img '?' "Z0,$main,1" c rip "z0,$main,1" s rip c)"
+	emit_want output "< S02" "hv: /img/integration/sleeper.img: killed from gdb"
+	echo "check $(words "gdb: a Ctrl-C stops a guest blocked in hv; k kills it" 137 \
+		gdb_pair 23002 /img/integration/sleeper.img '!c' ctrl-c:2000 rip k)"
+	emit_want output "< S0b" "< X09" "guest fault: page fault (#PF)"
+	echo "check $(words "gdb: a fault stops in gdb, then hv ends the domain" 80 \
+		gdb_pair 23003 /img/guest/null_deref.img c c)"
+}
+
 write_cases() {
 	local src EV=/img/integration/pv_events.img GR=/img/integration/pv_grants.img
 	local SC=/img/integration/syscall.img
@@ -263,6 +305,8 @@ write_cases() {
 		-- "$GR" granter-exit 2 :: "$GR" grantee-outlive 1
 
 	hostile_nested
+
+	gdb_nested
 
 	echo "echo; echo '== a raw system call (backend kvm): tests/integration/sandbox.sh'"
 	dom_case "sandbox: open is #UD on kvm, only its domain ends" 80 \

@@ -58,6 +58,21 @@ struct hv_vmexit {
 	};
 };
 
+/*
+ * A stopped guest's registers as a debugger sees them (gdb.c): its own ring-3
+ * state, also when a fault stopped it inside hv's ring-0 stub on kvm.
+ */
+struct hv_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+	uint32_t cs, ss, ds, es, fs, gs;
+};
+
+/* The flags a debugger may change: CF PF AF ZF SF TF DF OF AC, never IF or IOPL. */
+#define HV_REGS_USER_FLAGS 0x40dd5ull
+#define HV_REGS_TF 0x100ull
+
 struct hv_backend {
 	const char *name;
 	/* What --stats counts as one exit on this backend. */
@@ -112,6 +127,14 @@ struct hv_backend {
 	 * backend has no such path (the write then exits, as without one).
 	 */
 	int (*doorbell)(struct hv_vm *vm, uint64_t gpa, bool any, uint32_t datamatch, int fd);
+	/*
+	 * vCPU thread, the guest stopped (after run() returned): read or change its
+	 * registers. set_regs changes the general-purpose registers, rip, and of
+	 * rflags only HV_REGS_USER_FLAGS; segments stay. 0, -EBUSY when the guest
+	 * is not stopped yet (proc: a kick on its way; run() again), or -errno.
+	 */
+	int (*get_regs)(struct hv_vm *vm, struct hv_regs *r);
+	int (*set_regs)(struct hv_vm *vm, const struct hv_regs *r);
 };
 
 extern const struct hv_backend hv_backend_kvm, hv_backend_proc;

@@ -24,13 +24,15 @@
 #endif
 
 /* The frame the ring-0 fault stub leaves on IST1: vector, error code, then what the CPU pushed. */
-enum { F_VECTOR, F_ERROR, F_RIP, F_CS, F_RFLAGS, F_RSP, F_SS, F_WORDS };
+/* The fault stub's frame on its stack, lowest word first: fault_stubs_x86_64.S pushes three. */
+enum { F_RDX, F_VECTOR, F_ERROR, F_RIP, F_CS, F_RFLAGS, F_RSP, F_SS, F_WORDS };
 
 struct kvm_vm {
 	int vm_fd, vcpu_fd;
 	struct kvm_run *run;
 	size_t run_size;
 	uint32_t grant_pages; /* memory slots left for grant maps */
+	bool in_stub; /* stopped at a fault report: the guest's state is in the stub's frame */
 };
 
 static int kvm_fd = -1; /* /dev/kvm, for the process */
@@ -251,6 +253,7 @@ static void read_fault(struct hv_vm *vm, struct hv_vmexit *x)
 		return;
 	}
 	memcpy(f, vm->mem + regs.rsp, sizeof(f));
+	k->in_stub = true;
 	x->reason = HV_X_FAULT;
 	x->fault = (struct hv_fault){
 	    .vector = f[F_VECTOR],
@@ -261,6 +264,57 @@ static void read_fault(struct hv_vm *vm, struct hv_vmexit *x)
 	    .cr2 = sregs.cr2,
 	    .ring0 = (f[F_CS] & 3) != 3,
 	};
+}
+
+/* The stub's frame (read_fault checked where its stack is), in guest memory. */
+static uint64_t *stub_frame(struct hv_vm *vm)
+{
+	return (uint64_t *)(vm->mem + HV_L_FSTACK_TOP - F_WORDS * sizeof(uint64_t));
+}
+
+static int kvm_get_regs(struct hv_vm *vm, struct hv_regs *r)
+{
+	struct kvm_vm *k = kvm_of(vm);
+	struct kvm_regs g;
+	struct kvm_sregs s;
+	const uint64_t *f = stub_frame(vm);
+
+	if (ioctl(k->vcpu_fd, KVM_GET_REGS, &g) < 0 || ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	*r = (struct hv_regs){
+	    .rax = g.rax, .rbx = g.rbx, .rcx = g.rcx, .rdx = g.rdx, .rsi = g.rsi, .rdi = g.rdi,
+	    .rbp = g.rbp, .rsp = g.rsp, .r8 = g.r8, .r9 = g.r9, .r10 = g.r10, .r11 = g.r11,
+	    .r12 = g.r12, .r13 = g.r13, .r14 = g.r14, .r15 = g.r15, .rip = g.rip,
+	    .rflags = g.rflags, .cs = s.cs.selector, .ss = s.ss.selector, .ds = s.ds.selector,
+	    .es = s.es.selector, .fs = s.fs.selector, .gs = s.gs.selector,
+	};
+	if (k->in_stub) {
+		r->rdx = f[F_RDX], r->rip = f[F_RIP], r->rflags = f[F_RFLAGS];
+		r->rsp = f[F_RSP], r->cs = (uint32_t)f[F_CS], r->ss = (uint32_t)f[F_SS];
+	}
+	return 0;
+}
+
+static int kvm_set_regs(struct hv_vm *vm, const struct hv_regs *r)
+{
+	struct kvm_vm *k = kvm_of(vm);
+	struct kvm_regs g;
+	uint64_t *f = stub_frame(vm);
+
+	if (ioctl(k->vcpu_fd, KVM_GET_REGS, &g) < 0)
+		return -errno;
+	g.rax = r->rax, g.rbx = r->rbx, g.rcx = r->rcx, g.rsi = r->rsi, g.rdi = r->rdi;
+	g.rbp = r->rbp, g.r8 = r->r8, g.r9 = r->r9, g.r10 = r->r10, g.r11 = r->r11;
+	g.r12 = r->r12, g.r13 = r->r13, g.r14 = r->r14, g.r15 = r->r15;
+	/* In a stub, the rest goes back to the guest through the frame, by its iretq. */
+	if (k->in_stub) {
+		f[F_RDX] = r->rdx, f[F_RIP] = r->rip, f[F_RSP] = r->rsp;
+		f[F_RFLAGS] = (f[F_RFLAGS] & ~HV_REGS_USER_FLAGS) | (r->rflags & HV_REGS_USER_FLAGS);
+	} else {
+		g.rdx = r->rdx, g.rip = r->rip, g.rsp = r->rsp;
+		g.rflags = (g.rflags & ~HV_REGS_USER_FLAGS) | (r->rflags & HV_REGS_USER_FLAGS);
+	}
+	return ioctl(k->vcpu_fd, KVM_SET_REGS, &g) < 0 ? -errno : 0;
 }
 
 static void read_shutdown(struct hv_vm *vm, struct hv_vmexit *x)
@@ -287,6 +341,7 @@ static void kvm_run_vcpu(struct hv_vm *vm, struct hv_vmexit *x)
 	/* What hv answered to an MMIO read goes back to KVM, which completes the load. */
 	if (x->reason == HV_X_MMIO && !x->mmio.is_write && run->exit_reason == KVM_EXIT_MMIO)
 		memcpy(run->mmio.data, x->mmio.data, sizeof(run->mmio.data));
+	k->in_stub = false; /* resumed in a stub, the guest returns from it (a debugger's stop) */
 	rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
 	err = errno;
 	if (rc < 0) {
@@ -443,4 +498,6 @@ const struct hv_backend hv_backend_kvm = {
     .grant_unmap = kvm_grant_unmap,
     .grant_pages = kvm_grant_pages,
     .doorbell = kvm_doorbell,
+    .get_regs = kvm_get_regs,
+    .set_regs = kvm_set_regs,
 };

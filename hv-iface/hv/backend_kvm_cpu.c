@@ -87,7 +87,10 @@ static void write_tss(uint8_t *mem)
 		bitmap[port / 8] &= (uint8_t)~(1u << (port % 8));
 }
 
-/* Interrupt gates, DPL 0 (so `int n` from ring 3 is a #GP), all on IST1. */
+/*
+ * Interrupt gates on IST1, DPL 0 (so `int n` from ring 3 is a #GP) but for #BP, DPL 3: int3
+ * from ring 3 is a breakpoint (what gdb places, gdb.c), as on any x86 OS.
+ */
 static void write_idt(uint8_t *mem)
 {
 	uint64_t *idt = (uint64_t *)(mem + HV_L_IDT);
@@ -97,7 +100,7 @@ static void write_idt(uint8_t *mem)
 		uint64_t off = HV_L_STUBS + v * STUB_SIZE;
 
 		idt[2 * v] = (off & 0xffff) | ((uint64_t)SEL_KERNEL_CS << 16) | (1ull << 32) |
-			     (0x8eull << 40) | (((off >> 16) & 0xffff) << 48);
+			     ((v == 3 ? 0xeeull : 0x8eull) << 40) | (((off >> 16) & 0xffff) << 48);
 		idt[2 * v + 1] = off >> 32;
 	}
 }

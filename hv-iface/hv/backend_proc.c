@@ -441,6 +441,40 @@ static void proc_run(struct hv_vm *vm, struct hv_vmexit *x)
 	}
 }
 
+static int proc_get_regs(struct hv_vm *vm, struct hv_regs *r)
+{
+	const struct proc_child *c = &proc_of(vm)->child;
+	const struct user_regs_struct *u = &c->regs;
+
+	if (c->running)
+		return -EBUSY;
+	*r = (struct hv_regs){
+	    .rax = u->rax, .rbx = u->rbx, .rcx = u->rcx, .rdx = u->rdx, .rsi = u->rsi,
+	    .rdi = u->rdi, .rbp = u->rbp, .rsp = u->rsp, .r8 = u->r8, .r9 = u->r9,
+	    .r10 = u->r10, .r11 = u->r11, .r12 = u->r12, .r13 = u->r13, .r14 = u->r14,
+	    .r15 = u->r15, .rip = u->rip, .rflags = u->eflags, .cs = (uint32_t)u->cs,
+	    .ss = (uint32_t)u->ss, .ds = (uint32_t)u->ds, .es = (uint32_t)u->es,
+	    .fs = (uint32_t)u->fs, .gs = (uint32_t)u->gs,
+	};
+	return 0;
+}
+
+static int proc_set_regs(struct hv_vm *vm, const struct hv_regs *r)
+{
+	struct proc_child *c = &proc_of(vm)->child;
+	struct user_regs_struct u = c->regs;
+
+	if (c->running)
+		return -EBUSY;
+	u.rax = r->rax, u.rbx = r->rbx, u.rcx = r->rcx, u.rdx = r->rdx, u.rsi = r->rsi;
+	u.rdi = r->rdi, u.rbp = r->rbp, u.rsp = r->rsp, u.r8 = r->r8, u.r9 = r->r9;
+	u.r10 = r->r10, u.r11 = r->r11, u.r12 = r->r12, u.r13 = r->r13, u.r14 = r->r14;
+	u.r15 = r->r15, u.rip = r->rip;
+	u.eflags = (u.eflags & ~HV_REGS_USER_FLAGS) | (r->rflags & HV_REGS_USER_FLAGS);
+	proc_child_set_regs(c, &u);
+	return 0;
+}
+
 static void proc_kick(struct hv_vm *vm)
 {
 	struct proc_vm *p = proc_of(vm);
@@ -527,4 +561,6 @@ const struct hv_backend hv_backend_proc = {
     .grant_unmap = proc_grant_unmap,
     .grant_pages = proc_grant_pages,
     .doorbell = proc_doorbell,
+    .get_regs = proc_get_regs,
+    .set_regs = proc_set_regs,
 };

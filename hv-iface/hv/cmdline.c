@@ -19,7 +19,7 @@
 
 enum opt_id {
 	OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP, OPT_BACKEND,
-	OPT_NO_SANDBOX, OPT_CONSOLE_MAX
+	OPT_NO_SANDBOX, OPT_CONSOLE_MAX, OPT_GDB
 };
 
 static const struct {
@@ -33,7 +33,7 @@ static const struct {
 	{ "stats", OPT_STATS, false, true },  { "config", OPT_CONFIG, true, true },
 	{ "version", OPT_VERSION, false, true }, { "help", OPT_HELP, false, true },
 	{ "backend", OPT_BACKEND, true, true }, { "no-sandbox", OPT_NO_SANDBOX, false, true },
-	{ "console-max", OPT_CONSOLE_MAX, true, false },
+	{ "console-max", OPT_CONSOLE_MAX, true, false }, { "gdb", OPT_GDB, true, false },
 };
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -120,6 +120,16 @@ static int take_option(struct parser *p, struct cmdline_domain *d, unsigned i, c
 			return fail(p, HV_EXIT_USAGE, d->where,
 				    "--console-max=%s: not a size (try 64M or 0 for none)", value);
 		break;
+	case OPT_GDB: {
+		char *end;
+		unsigned long port = strtoul(value, &end, 10);
+
+		if (!*value || *end || port > 65535)
+			return fail(p, HV_EXIT_USAGE, d->where,
+				    "--gdb=%s: not a TCP port (1 to 65535, or 0 for a free one)", value);
+		d->gdb_port = (int)port;
+		break;
+	}
 	case OPT_DISK:
 	case OPT_NET:
 		if (d->nr_dev == HV_MAX_DEVICES)
@@ -181,6 +191,7 @@ static int parse_domain(struct parser *p, char **w, int n, struct cmdline_domain
 
 	d->mem = HV_MEM_DEFAULT;
 	d->console_max = HV_CONSOLE_DEFAULT;
+	d->gdb_port = -1;
 	*is_domain = false;
 	for (; i < n; i++) {
 		const char *word = w[i], *eq, *value = NULL;

@@ -21,6 +21,7 @@ struct cmdline_domain {
 	uint64_t mem;
 	uint64_t console_max; /* --console-max, HV_CONSOLE_DEFAULT when not given */
 	const char *name; /* --name, or NULL */
+	int gdb_port;     /* --gdb: a TCP port, 0 for any free one; -1 when not given */
 	struct cmdline_dev dev[HV_MAX_DEVICES];
 	unsigned nr_dev;
 	int argc; /* the guest's argv: IMAGE, then ARGS */

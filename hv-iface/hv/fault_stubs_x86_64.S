@@ -3,10 +3,12 @@
  * Ring-0 fault stubs that hv copies into the guest's reserved area (as data:
  * this code never runs on the host). Vector v's stub is the 16 bytes at
  * offset 16 * v; it pushes a zero where the CPU pushes no error code, then
- * the vector, and reports through HV_FAULT_PORT (0x4f0, see hv.h). hv reads
- * the frame from the stub stack (IST1) and ends the VM; the stub never
- * returns. Every exception arrives on IST1, so the frame is always at the
- * same place, whatever the guest did to its own stack.
+ * the vector, then rdx (which the report uses), and reports through
+ * HV_FAULT_PORT (0x4f0, see hv.h). hv reads the frame from the stub stack
+ * (IST1) and ends the VM; only a debugger's stop (gdb.c) resumes it, and the
+ * stub then returns to the guest, with whatever hv wrote into the frame.
+ * Every exception arrives on IST1, so the frame is always at the same place,
+ * whatever the guest did to its own stack.
  */
 	.section .rodata
 	.balign 16
@@ -56,9 +58,12 @@ hv_fault_stubs:
 	stub 31, 0
 	.balign 16, 0xcc
 report:
+	push %rdx
 	mov $0x4f0, %dx
 	out %al, %dx
-1:	jmp 1b
+	pop %rdx
+	add $16, %rsp	/* the vector and the error code */
+	iretq
 hv_fault_stubs_end:
 
 	.section .note.GNU-stack, "", @progbits

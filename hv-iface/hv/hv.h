@@ -172,6 +172,7 @@ struct hv_vm {
 	uint64_t console_max;     /* --console-max: bytes it may write to hv's stdout */
 	uint64_t console_written; /* vCPU thread only */
 	uint64_t console_dropped;
+	struct gdb *gdb; /* --gdb: the debugger's connection (gdb.c), or NULL */
 	uint64_t area_digest[HV_AREA_PAGES]; /* area.c: hv's own pages as the guest first saw them */
 };
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gdb.h"
 #include "hv.h"
 
 #define ARG_MAX_SIZE 128
@@ -102,7 +103,8 @@ static void block(struct hv_vm *vm, void *arg)
 		struct timespec ts, *timeout = NULL;
 		uint64_t now, count;
 
-		if (event_pending(vm)) {
+		/* A debugger's Ctrl-C: a wake-up like any (the guest looks, finds nothing). */
+		if (event_pending(vm) || gdb_wants_stop(vm)) {
 			b->ret = HV_BLOCK_EVENT;
 			break;
 		}

@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "cmdline.h"
+#include "gdb.h"
 #include "hv.h"
 #include "sandbox.h"
 #include "store.h"
@@ -43,6 +44,9 @@ static const char usage[] =
 	"               the order given\n"
 	"  --name=NAME  the domain's name in messages and in the store (default: the image's\n"
 	"               path in messages, its file name in the store)\n"
+	"  --gdb=PORT   wait for gdb on 127.0.0.1:PORT (0: a free port, printed) before the\n"
+	"               domain's first instruction, then serve it: registers, memory, software\n"
+	"               breakpoints, step, continue, Ctrl-C; in gdb: target remote :PORT\n"
 	"Global options (before or among any domain's options):\n"
 	"  --config=FILE\n"
 	"               run the domains FILE lists, before those of the command line: one\n"
@@ -234,6 +238,9 @@ int main(int argc, char **argv)
 		rc = backend_choose(cl.backend ? cl.backend : getenv("HV_BACKEND"), &be);
 	for (unsigned id = 1; id <= host.nr_doms && !rc; id++)
 		rc = domain_create(&host, host.dom[id], be, &cl.dom[id - 1]);
+	for (unsigned id = 1; id <= host.nr_doms && !rc; id++)
+		if (cl.dom[id - 1].gdb_port >= 0)
+			rc = gdb_attach(host.dom[id], (uint16_t)cl.dom[id - 1].gdb_port);
 	if (!rc && !cl.no_sandbox && sandbox_drop_root(err, sizeof(err))) {
 		fprintf(stderr, "hv: sandbox: %s (--no-sandbox runs without it)\n", err);
 		rc = HV_EXIT_OSERR;

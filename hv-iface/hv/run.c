@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "gdb.h"
 #include "hv.h"
 #include "virtio_dev.h"
 
@@ -57,7 +58,8 @@ static void handle_exit(struct hv_vm *vm, struct hv_vmexit *x)
 	case HV_X_MMIO: handle_mmio(vm, x); break;
 	case HV_X_FAULT:
 		vm->stats.exits[HV_EXITK_FAULT]++;
-		fault_report(vm, &x->fault);
+		if (!gdb_fault(vm, &x->fault))
+			fault_report(vm, &x->fault);
 		break;
 	case HV_X_SYSCALL:
 		vm->stats.exits[HV_EXITK_FAULT]++;
@@ -97,7 +99,14 @@ int vm_run(struct hv_vm *vm)
 	struct hv_vmexit x = {.reason = HV_X_INTR};
 
 	while (!vm_ended(vm)) {
-		uint64_t t0 = hv_now_ns();
+		uint64_t t0;
+
+		if (gdb_wants_stop(vm)) {
+			gdb_stop(vm);
+			if (vm_ended(vm))
+				break;
+		}
+		t0 = hv_now_ns();
 
 		vm->be->run(vm, &x);
 		vm->stats.ns_guest += hv_now_ns() - t0;
@@ -108,6 +117,7 @@ int vm_run(struct hv_vm *vm)
 	vm->be->stop(vm);
 	virtio_devs_stop(vm);
 	send_ring_stop(vm);
+	gdb_end(vm);
 	if (area_check(vm)) {
 		vm->status = HV_EXIT_SOFTWARE;
 		vm->exited = false;

@@ -12,6 +12,7 @@
 
 #include "backend.h"
 #include "elf.h"
+#include "gdb.h"
 #include "hv.h"
 #include "paging.h"
 #include "virtio_dev.h"
@@ -250,6 +251,7 @@ void vm_start_clock(struct hv_vm *vm)
 
 void vm_destroy(struct hv_vm *vm)
 {
+	gdb_end(vm); /* when the domain never ran */
 	virtio_devs_destroy(vm);
 	send_ring_free(vm);
 	gnttab_domain_free(vm);
