@@ -138,6 +138,30 @@ static void backtrace(struct hv_vm *vm, uint64_t rip, uint64_t rsp, uint64_t rbp
 	}
 }
 
+/* The guest's registers at the fault, four to a line, each line one write. */
+static void print_regs(struct hv_vm *vm)
+{
+	static const char *const names[] = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
+					     "rbp", "rsp", "r8",  "r9",	 "r10", "r11",
+					     "r12", "r13", "r14", "r15", "rip", "rflags" };
+	struct hv_regs r;
+
+	if (!vm->be->get_regs || vm->be->get_regs(vm, &r))
+		return;
+	const uint64_t v[] = { r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,
+			       r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip, r.rflags };
+
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i += 4) {
+		char line[192];
+		int n = snprintf(line, sizeof(line), "hv: %s: ", vm->name);
+
+		for (unsigned k = i; k < i + 4 && k < sizeof(v) / sizeof(v[0]); k++)
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " %6s 0x%016llx", names[k],
+				      (unsigned long long)v[k]);
+		fprintf(stderr, "%s\n", line);
+	}
+}
+
 void fault_report(struct hv_vm *vm, const struct hv_fault *f)
 {
 	char sym[128], detail[160] = "";
@@ -153,6 +177,7 @@ void fault_report(struct hv_vm *vm, const struct hv_fault *f)
 	vm_fail(vm, HV_EXIT_GUEST_FAULT, "guest fault: %s, vector %llu, at rip 0x%llx%s%s%s", what,
 		(unsigned long long)f->vector, (unsigned long long)f->rip, sym, detail,
 		f->ring0 ? " (in ring 0)" : "");
+	print_regs(vm);
 	fprintf(stderr, "hv: %s:   #0 0x%llx%s  rsp 0x%llx rbp 0x%llx\n", vm->name,
 		(unsigned long long)f->rip, sym, (unsigned long long)f->rsp,
 		(unsigned long long)f->rbp);
@@ -195,6 +220,7 @@ void fault_syscall(struct hv_vm *vm, const struct hv_fault *f)
 		"guest fault: system call %llu%s%s%s refused (a guest has none), at rip 0x%llx%s",
 		(unsigned long long)f->nr, name ? " (" : "", name ? name : "",
 		f->compat ? " (32-bit)" : name ? ")" : "", (unsigned long long)f->rip, sym);
+	print_regs(vm);
 	fprintf(stderr, "hv: %s:   #0 0x%llx%s  rsp 0x%llx rbp 0x%llx\n", vm->name,
 		(unsigned long long)f->rip, sym, (unsigned long long)f->rsp,
 		(unsigned long long)f->rbp);
