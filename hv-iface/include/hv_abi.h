@@ -77,7 +77,7 @@ struct hv_console_write {
 
 /* End the VM; hv exits with status & 0xff when this is its only VM. */
 struct hv_exit {
-	int32_t status;
+	_Alignas(8) int32_t status; /* an argument block is 8-byte aligned: so is its type */
 	uint32_t pad;
 };
 
@@ -232,7 +232,7 @@ enum hv_evtchnstat {
 #define HV_VIRQ_TIMER 0 /* pending when a block hypercall's deadline passes */
 
 struct hv_evtchn_op {
-	uint32_t cmd;   /* enum hv_evtchnop */
+	_Alignas(8) uint32_t cmd; /* enum hv_evtchnop; 8-byte aligned, as every argument block */
 	int32_t ret;    /* out: 0 or -errno */
 	domid_t dom;    /* ALLOC_UNBOUND: the allocating domain (SELF); STATUS: whose port */
 	domid_t remote_dom; /* ALLOC_UNBOUND: who may bind; BIND_INTERDOMAIN: the peer; STATUS out */
