@@ -338,6 +338,8 @@ uint64_t hv_now_ns(void);
 void stats_print(const struct hv_vm *vm);
 /* The summary line of a domain among several: "exited with 0", "ended: guest fault (80)". */
 void stats_print_end(const struct hv_vm *vm);
+/* What ended a domain, in a few words, by hv's exit code ("ABI violation"); buf for a signal's. */
+const char *stats_end_reason(int status, char *buf, size_t len);
 
 /*
  * options.c: parse "4096", "512K", "32M", "1G" (binary units, either case)

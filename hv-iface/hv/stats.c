@@ -104,8 +104,7 @@ void stats_print(const struct hv_vm *vm)
 	devices_print(vm);
 }
 
-/* What ended a domain, in a word, by hv's exit code. */
-static const char *end_reason(int status, char *buf, size_t len)
+const char *stats_end_reason(int status, char *buf, size_t len)
 {
 	switch (status) {
 	case HV_EXIT_SOFTWARE: return "hv's own check failed";
@@ -130,5 +129,5 @@ void stats_print_end(const struct hv_vm *vm)
 		fprintf(stderr, "hv: dom%u (%s): exited with %d\n", vm->domid, vm->label, vm->status);
 	else
 		fprintf(stderr, "hv: dom%u (%s): ended: %s (%d)\n", vm->domid, vm->label,
-			end_reason(vm->status, buf, sizeof(buf)), vm->status);
+			stats_end_reason(vm->status, buf, sizeof(buf)), vm->status);
 }
