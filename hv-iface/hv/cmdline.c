@@ -19,13 +19,16 @@
 
 enum opt_id {
 	OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP, OPT_BACKEND,
-	OPT_NO_SANDBOX, OPT_CONSOLE_MAX, OPT_GDB
+	OPT_NO_SANDBOX, OPT_CONSOLE_MAX, OPT_GDB, OPT_TRACE
 };
+
+/* What may follow an option's name: nothing (false), a value (true), or only "=VALUE". */
+enum opt_value { VALUE_NONE, VALUE_NEEDED, VALUE_OPTIONAL };
 
 static const struct {
 	const char *name;
 	enum opt_id id;
-	bool value;
+	enum opt_value value;
 	bool global;
 } options[] = {
 	{ "mem", OPT_MEM, true, false },      { "disk", OPT_DISK, true, false },
@@ -34,6 +37,7 @@ static const struct {
 	{ "version", OPT_VERSION, false, true }, { "help", OPT_HELP, false, true },
 	{ "backend", OPT_BACKEND, true, true }, { "no-sandbox", OPT_NO_SANDBOX, false, true },
 	{ "console-max", OPT_CONSOLE_MAX, true, false }, { "gdb", OPT_GDB, true, false },
+	{ "trace", OPT_TRACE, VALUE_OPTIONAL, true },
 };
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -95,6 +99,23 @@ static void *own(struct parser *p, void *mem)
 	return mem;
 }
 
+/* --trace (value NULL: to stderr) or --trace=FILE; the file is main.c's to open. */
+static int take_trace(struct parser *p, struct cmdline_domain *d, const char *file)
+{
+	struct cmdline *c = p->c;
+	bool same = file ? c->trace_file && strcmp(file, c->trace_file) == 0 : !c->trace_file;
+
+	if (file && file[0] == '\0')
+		return fail(p, HV_EXIT_USAGE, d->where, "--trace=: no file named (--trace alone "
+			    "writes to stderr)");
+	if (c->trace && !same)
+		return fail(p, HV_EXIT_USAGE, d->where, "--trace%s%s: the trace already goes to %s",
+			    file ? "=" : "", file ? file : "", c->trace_file ? c->trace_file : "stderr");
+	c->trace = true;
+	c->trace_file = file;
+	return 0;
+}
+
 /* One option with its value (NULL for a flag); 0 or an exit code. */
 static int take_option(struct parser *p, struct cmdline_domain *d, unsigned i, const char *value,
 		       bool *is_domain)
@@ -151,6 +172,8 @@ static int take_option(struct parser *p, struct cmdline_domain *d, unsigned i, c
 				    "--no-sandbox is not allowed in a config file");
 		p->c->no_sandbox = true;
 		return 0;
+	case OPT_TRACE: /* a config file may say it: it only adds output, as --stats does */
+		return take_trace(p, d, value);
 	case OPT_BACKEND:
 		if (strcmp(value, "kvm") && strcmp(value, "proc") && strcmp(value, "auto"))
 			return fail(p, HV_EXIT_USAGE, d->where,
@@ -211,17 +234,15 @@ static int parse_domain(struct parser *p, char **w, int n, struct cmdline_domain
 			return fail(p, HV_EXIT_USAGE, d->where, "unknown option '%s' (see hv --help)", word);
 		eq = strchr(word + 2, '=');
 		o = find_option(word + 2, eq ? (size_t)(eq - word - 2) : strlen(word + 2));
-		if (o < 0 || (eq && !options[o].value))
+		if (o < 0 || (eq && options[o].value == VALUE_NONE))
 			return fail(p, HV_EXIT_USAGE, d->where, "unknown option '%s' (see hv --help)", word);
-		if (options[o].value) {
-			if (eq)
-				value = eq + 1;
-			else if (i + 1 < n)
-				value = w[++i];
-			else
-				return fail(p, HV_EXIT_USAGE, d->where,
-					    "option '%s' needs a value (see hv --help)", word);
-		}
+		if (eq)
+			value = eq + 1;
+		else if (options[o].value == VALUE_NEEDED && i + 1 < n)
+			value = w[++i];
+		else if (options[o].value == VALUE_NEEDED)
+			return fail(p, HV_EXIT_USAGE, d->where,
+				    "option '%s' needs a value (see hv --help)", word);
 		rc = take_option(p, d, (unsigned)o, value, is_domain);
 		if (rc || p->c->help || p->c->version)
 			return rc;

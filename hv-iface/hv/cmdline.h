@@ -33,6 +33,8 @@ struct cmdline_domain {
 struct cmdline {
 	bool stats, help, version, no_sandbox;
 	const char *backend; /* --backend: "kvm", "proc" or "auto"; NULL when not given */
+	bool trace;             /* --trace: every exit and hypercall, one line each (trace.h) */
+	const char *trace_file; /* --trace=FILE; NULL: to stderr */
 	struct cmdline_domain dom[HV_MAX_DOMAINS];
 	unsigned nr_dom;
 	void **owned; /* what the config files' words live in, freed by cmdline_free() */

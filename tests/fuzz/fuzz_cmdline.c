@@ -59,6 +59,8 @@ static char *config_word(char *w, char **owned)
 static void check_parsed(const struct cmdline *c)
 {
 	FUZZ_CHECK(c->nr_dom >= 1 && c->nr_dom <= HV_MAX_DOMAINS);
+	/* A trace file is named only with --trace, and never empty. */
+	FUZZ_CHECK(!c->trace_file || (c->trace && c->trace_file[0]));
 	for (unsigned i = 0; i < c->nr_dom; i++) {
 		const struct cmdline_domain *d = &c->dom[i];
 

@@ -269,11 +269,47 @@ static void test_config(void)
 	unlink(path);
 }
 
+/* --trace alone is stderr, --trace=FILE a file; never the next word; one destination. */
+static void test_trace(void)
+{
+	char opt[96];
+	const char *path;
+
+	CHECK_EQ(PARSE("a.img"), 0);
+	CHECK(!c.trace);
+	CHECK_EQ(PARSE("--trace", "a.img"), 0);
+	CHECK(c.trace);
+	CHECK(c.trace_file == NULL);
+	CHECK_STR_EQ(c.dom[0].argv[0], "a.img");
+	CHECK_EQ(PARSE("a.img", "::", "--trace=t.log", "b.img"), 0);
+	CHECK(c.trace);
+	CHECK_STR_EQ(c.trace_file, "t.log");
+	CHECK_EQ(c.nr_dom, 2);
+	CHECK_EQ(PARSE("--tr=t.log", "--trace=t.log", "a.img"), 0);
+	CHECK_STR_EQ(c.trace_file, "t.log");
+	CHECK_EQ(PARSE("--trace", "--trace", "a.img"), 0);
+	refused(PARSE("--trace=", "a.img"), HV_EXIT_USAGE, "--trace=: no file named");
+	refused(PARSE("--trace", "--trace=t.log", "a.img"), HV_EXIT_USAGE,
+		"--trace=t.log: the trace already goes to stderr");
+	refused(PARSE("--trace=a.log", "--trace", "a.img"), HV_EXIT_USAGE,
+		"--trace: the trace already goes to a.log");
+	refused(PARSE("--trace=a.log", "--trace=b.log", "a.img"), HV_EXIT_USAGE,
+		"--trace=b.log: the trace already goes to a.log");
+	/* A config file may say it, like --stats. */
+	path = config("--trace=c.log a.img\n");
+	snprintf(opt, sizeof(opt), "--config=%s", path);
+	CHECK_EQ(PARSE(opt), 0);
+	CHECK_STR_EQ(c.trace_file, "c.log");
+	refused(PARSE("--trace", opt), HV_EXIT_USAGE, ":1: --trace=c.log: the trace already goes to stderr");
+	unlink(path);
+}
+
 int main(void)
 {
 	test_one_domain();
 	test_domains();
 	test_backend();
+	test_trace();
 	test_help_version();
 	test_refusals();
 	test_split();
