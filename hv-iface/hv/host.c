@@ -25,6 +25,7 @@
 #include "hv.h"
 #include "sandbox.h"
 #include "store.h"
+#include "trace.h"
 
 #define KICK_SIGNAL SIGUSR1
 
@@ -146,7 +147,11 @@ static void *domain_thread(void *arg)
 	pthread_mutex_unlock(&gate_lock);
 	if (sandbox_failed && !vm_ended(vm))
 		vm_fail(vm, HV_EXIT_OSERR, "not run: hv could not enter its sandbox");
+	if (trace_on())
+		trace_domain_start(vm);
 	vm_run(vm);
+	if (trace_on())
+		trace_domain_end(vm);
 	domain_end(vm);
 	(void)!write(vm->host->ended_fd, &one, sizeof(one));
 	return NULL;

@@ -64,6 +64,7 @@ enum hv_exit_code {
 	HV_EXIT_UNAVAILABLE = 69, /* the backend or a tap missing, not permitted, or unusable */
 	HV_EXIT_SOFTWARE = 70,    /* a bug in hv found by its own checks (area.c) */
 	HV_EXIT_OSERR = 71,       /* a host call failed */
+	HV_EXIT_CANTCREAT = 73,   /* the --trace file cannot be created */
 	HV_EXIT_GUEST_FAULT = 80, /* the guest took a CPU exception */
 	HV_EXIT_GUEST_ABI = 81,   /* bad hypercall, argument or pointer */
 	HV_EXIT_GUEST_CRASH = 82, /* triple fault or an exit hv cannot serve */

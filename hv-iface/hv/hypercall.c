@@ -14,6 +14,7 @@
 
 #include "gdb.h"
 #include "hv.h"
+#include "trace.h"
 
 #define ARG_MAX_SIZE 128
 
@@ -152,7 +153,8 @@ static const struct {
 	[HV_CALL_STORE] = { sizeof(struct hv_store_op), store_op },
 };
 
-_Static_assert(sizeof(struct hv_gnttab_op) <= ARG_MAX_SIZE, "the largest block fits");
+_Static_assert(sizeof(struct hv_gnttab_op) <= ARG_MAX_SIZE && ARG_MAX_SIZE <= TRACE_ARG_MAX,
+	       "the largest block fits, in the trace's copy too");
 
 const char *const hypercall_names[HV_CALL_COUNT] = {
 	[HV_CALL_CONSOLE_WRITE] = "console_write",
@@ -168,6 +170,7 @@ void hypercall_dispatch(struct hv_vm *vm, unsigned call, uint32_t gpa)
 {
 	uint64_t arg[ARG_MAX_SIZE / 8];
 	void *block_in_guest;
+	struct trace_call trace;
 
 	if (call >= HV_CALL_COUNT) {
 		vm_fail(vm, HV_EXIT_GUEST_ABI, "unknown hypercall %u", call);
@@ -182,6 +185,10 @@ void hypercall_dispatch(struct hv_vm *vm, unsigned call, uint32_t gpa)
 		return;
 	}
 	memcpy(arg, block_in_guest, calls[call].size);
+	if (trace_on())
+		trace_call_begin(vm, &trace, arg, calls[call].size);
 	calls[call].serve(vm, arg);
 	memcpy(block_in_guest, arg, calls[call].size);
+	if (trace_on())
+		trace_call_end(vm, &trace, call, arg);
 }

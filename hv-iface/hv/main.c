@@ -18,6 +18,7 @@
 #include "hv.h"
 #include "sandbox.h"
 #include "store.h"
+#include "trace.h"
 #include "virtio_dev.h"
 
 static const char usage[] =
@@ -74,6 +75,14 @@ static const char usage[] =
 	"               its guests are set up, hv drops root (to user nobody) and a seccomp\n"
 	"               filter allows only the system calls it needs while they run; any\n"
 	"               other ends hv with 71, naming the call. Not allowed in a config file\n"
+	"  --trace, --trace=FILE\n"
+	"               one line for each exit of every domain, each hypercall (its\n"
+	"               arguments decoded and its result), each device request and\n"
+	"               doorbell, to stderr, or to FILE (created or emptied). Each line:\n"
+	"               microseconds since hv started, dom<ID>:<NAME>, who (vcpu0, a device,\n"
+	"               ring), the kind, its details, and \"-> RESULT\". Allowed in a\n"
+	"               config file. Example:\n"
+	"                   34300.800us dom1:hello.img vcpu0 hypercall exit status=0 -> exited with 0\n"
 	"  --version    print hv's version and the ABI version it speaks\n"
 	"  -h, --help   print this help\n"
 	"\n"
@@ -93,6 +102,7 @@ static const char usage[] =
 	"   70  a bug in hv, caught by its own check: a page of its own area in a domain's\n"
 	"       memory changed while the domain ran (the message names the page)\n"
 	"   71  a host system call failed\n"
+	"   73  the --trace file cannot be created\n"
 	"   80  the guest took a CPU exception (null pointer, divide error, stack overflow...)\n"
 	"       or, on proc, made a system call (a guest has none; on kvm that is #UD)\n"
 	"   81  the guest broke the ABI (unknown hypercall, bad argument or pointer)\n"
@@ -216,6 +226,12 @@ int main(int argc, char **argv)
 		cmdline_free(&cl);
 		return 0;
 	}
+	/* Before any thread, and before the sandbox, which lets hv write the file but not open it. */
+	if (cl.trace && (rc = trace_open(cl.trace_file)) != 0) {
+		fprintf(stderr, "hv: --trace=%s: %s\n", cl.trace_file, strerror(-rc));
+		cmdline_free(&cl);
+		return HV_EXIT_CANTCREAT;
+	}
 	/* Each domain holds a handful of descriptors (eventfds, its disk, tap, memfd): take all
 	 * the files the hard limit allows, so many domains meet EMFILE as late as they can. */
 	{
@@ -257,6 +273,7 @@ int main(int argc, char **argv)
 		rc = exit_status(&host);
 	}
 	host_destroy(&host);
+	trace_close();
 	cmdline_free(&cl);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include "backend.h"
 #include "gdb.h"
 #include "hv.h"
+#include "trace.h"
 #include "virtio_dev.h"
 
 static void handle_io(struct hv_vm *vm, const struct hv_vmexit *x)
@@ -99,7 +100,7 @@ int vm_run(struct hv_vm *vm)
 	struct hv_vmexit x = {.reason = HV_X_INTR};
 
 	while (!vm_ended(vm)) {
-		uint64_t t0;
+		uint64_t t0, t1;
 
 		if (gdb_wants_stop(vm)) {
 			gdb_stop(vm);
@@ -109,8 +110,11 @@ int vm_run(struct hv_vm *vm)
 		t0 = hv_now_ns();
 
 		vm->be->run(vm, &x);
-		vm->stats.ns_guest += hv_now_ns() - t0;
+		t1 = hv_now_ns();
+		vm->stats.ns_guest += t1 - t0;
 		handle_exit(vm, &x);
+		if (trace_on())
+			trace_exit(vm, &x, t1);
 	}
 	/* The guest never runs again; the devices finish their request and stop, as does the ring.
 	 */

@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "hv.h"
+#include "trace.h"
 
 struct send_ring {
 	int doorbell_fd; /* the ioeventfd, read by the ring's thread */
@@ -63,8 +64,11 @@ int send_ring_init(struct hv_vm *vm)
 static void deliver(struct hv_vm *vm, struct send_ring *r, uint32_t port)
 {
 	bool woke = false;
+	int rc = evtchn_deliver(vm, port, &woke);
 
-	if (evtchn_deliver(vm, port, &woke) == 0) {
+	if (trace_on())
+		trace_ring_send(vm, port, rc, woke);
+	if (rc == 0) {
 		r->sent++;
 		r->wakeups += woke;
 		return;
@@ -189,6 +193,8 @@ static void *ring_thread(void *arg)
 		if (read(r->doorbell_fd, &rings, sizeof(rings)) != sizeof(rings))
 			continue;
 		r->doorbells += rings;
+		if (trace_on())
+			trace_ring_doorbell(vm, rings);
 		if (drain(vm, r))
 			return NULL;
 	}

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "trace.h"
 #include "virtio_dev.h"
 
 struct virtio_blk {
@@ -94,7 +95,7 @@ static int64_t blk_serve_chain(struct virtio_dev *d, unsigned q, struct virtq_ch
 {
 	struct virtio_blk *b = to_blk(d);
 	struct virtio_blk_req_hdr h;
-	uint64_t written = 0;
+	uint64_t written = 0, t0 = trace_on() ? hv_now_ns() : 0;
 	uint8_t status;
 
 	/* The status byte is the last writable byte; without one the request cannot end. */
@@ -129,6 +130,8 @@ static int64_t blk_serve_chain(struct virtio_dev *d, unsigned q, struct virtq_ch
 done:
 	b->ioerr += status == VIRTIO_BLK_S_IOERR;
 	b->unsupp += status == VIRTIO_BLK_S_UNSUPP;
+	if (trace_on())
+		trace_blk_request(d, q, c, &h, status, t0);
 	virtq_chain_write(c, c->in_len - 1, &status, 1);
 	return (int64_t)written + 1;
 }

@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "trace.h"
 #include "virtio_dev.h"
 
 /* epoll tokens besides the queue numbers. */
@@ -96,7 +97,11 @@ bool virtio_queue_live(struct virtio_dev *d, unsigned q)
 /* Lock held: signal queue q's event port, counted. */
 static void virtio_dev_signal(struct virtio_dev *d, unsigned q)
 {
-	switch (evtchn_set_pending(d->vm, d->port + q)) {
+	enum evtchn_result r = evtchn_set_pending(d->vm, d->port + q);
+
+	if (trace_on())
+		trace_event(d, q, r);
+	switch (r) {
 	case EVTCHN_WAS_PENDING: break;
 	case EVTCHN_SET: d->events++; break;
 	case EVTCHN_SET_WOKE: d->events++; d->wakeups++; break;
@@ -219,6 +224,8 @@ static void *io_thread(void *arg)
 			if (read(d->q[token].kick_fd, &kicks, sizeof(kicks)) != sizeof(kicks))
 				continue;
 			d->doorbells += kicks;
+			if (trace_on())
+				trace_doorbell(d, token, kicks);
 			if (d->be->kick)
 				d->be->kick(d, token);
 			else
