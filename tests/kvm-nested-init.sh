@@ -68,6 +68,9 @@ not_ok() {
 
 # want KIND TEXT: the next check's KIND (stdout, stderr or output) holds TEXT.
 # want count:N TEXT: the output has exactly N lines that are TEXT.
+# want match:WHERE RE, absent:WHERE RE: a line of WHERE (stdout, stderr, output or a file's
+# path) matches the extended regular expression RE, or none does.
+# want lines:WHERE RE: WHERE has lines, and each matches RE but those that start with "hv: ".
 want() {
 	wants="$wants$1 $2
 "
@@ -84,7 +87,7 @@ fresh_disk() {
 # what want() asked for, prints the result line (with what was wrong and the output, on a
 # failure) and forgets the wants.
 check() {
-	local name="$1" want_status="$2" status problems='' line kind text n start elapsed
+	local name="$1" want_status="$2" status problems='' line kind text n start elapsed where
 	shift 2
 	start=$(date +%s)
 	timeout "$CASE_TIMEOUT" "$@" >$T.stdout 2>$T.stderr
@@ -107,6 +110,30 @@ check() {
 			[ "$n" = "${kind#count:}" ] ||
 				problems="${problems}output has $n lines '$text', expected ${kind#count:}
 "
+			;;
+		match:* | absent:* | lines:*)
+			where=${kind#*:}
+			case $where in /*) ;; *) where=$T.$where ;; esac
+			case $kind in
+			match:*)
+				grep -qE -- "$text" "$where" 2>/dev/null ||
+					problems="$problems${kind#*:}: no line matches: $text
+"
+				;;
+			absent:*)
+				! grep -qE -- "$text" "$where" 2>/dev/null ||
+					problems="$problems${kind#*:}: a line matches: $text
+"
+				;;
+			*)
+				if ! grep -qE -- "$text" "$where" 2>/dev/null ||
+					grep -vE -- "$text" "$where" | grep -qv '^hv: '; then
+					problems="$problems${kind#*:}: not all lines match: $text
+$(grep -vE -- "$text" "$where" 2>/dev/null | grep -v '^hv: ' | head -n 3)
+"
+				fi
+				;;
+			esac
 			;;
 		*)
 			grep -qF -- "$text" "$T.$kind" || problems="$problems$kind lacks: $text

@@ -17,7 +17,8 @@
 # clock), every tests/guest/*.c with the status and lines its header names (the fields
 # run_guest_test in tests/run.sh reads, expect-stderr-kvm included), the two-domain cases of
 # tests/integration/domains.sh that exercise event channels, grants and a domain ending
-# alone, and a raw system call, which on kvm is #UD (tests/integration/sandbox.sh).
+# alone, a raw system call, which on kvm is #UD (tests/integration/sandbox.sh), and hv
+# --trace's lines (tests/integration/trace.sh).
 #
 # Two things stand between TCG and what hardware does, and are made up for here:
 # - QEMU's TCG refuses ring-3 port I/O through a busy TSS, which hv's task register is (as on
@@ -252,6 +253,45 @@ gdb_nested() {
 		gdb_pair 23003 /img/guest/null_deref.img c c)"
 }
 
+# hv --trace on kvm, as tests/integration/trace.sh checks it on every backend: the same
+# command, its lines decoded alike; and a doorbell is an ioeventfd here, so a queue's notify
+# reaches the device's thread with no exit to trace.
+trace_nested() {
+	local line='^[0-9]+\.[0-9]{3}us dom[0-9]+:[!-~]+ (vcpu0|ring|virtio-(blk|net)[0-9]+) (start|end|hypercall|io|mmio|fault|syscall|shutdown|intr|backend|doorbell|event|request|send)( .*)?$'
+	local v=vcpu0 b0="vcpu0 mmio virtio-blk0" GR=/img/integration/pv_grants.img
+
+	echo "echo; echo '== hv --trace (backend kvm): tests/integration/trace.sh cases'"
+	emit_want match:stderr "dom1:hello\.img $v start backend=kvm mem=32M entry=0x[0-9a-f]+ devices=none\$" \
+		"$v hypercall console_write buf=0x[0-9a-f]+ len=32 \"Hello from the hello app\"\.\.\. -> 32\$" \
+		"$v hypercall exit status=0 -> exited with 0\$" "$v end exits=[0-9]+ .* -> exited with 0\$"
+	emit_want lines:stderr "$line"
+	emit_want stdout "Hello from the hello appliance!"
+	echo "check $(words "trace: hello, each console write and the exit" 0 hv --backend=kvm --trace \
+		/img/apps/hello.img a)"
+	echo "fresh_disk"
+	emit_want match:/tmp/blk.log "$b0 read MAGIC_VALUE -> 0x74726976\$" \
+		"$b0 write STATUS=0xb\(ACKNOWLEDGE\|DRIVER\|FEATURES_OK\) -> 0x3\(ACKNOWLEDGE\|DRIVER\)\$" \
+		"virtio-blk0 doorbell q0 kicks=[0-9]+\$" \
+		"virtio-blk0 request q0 head=[0-9]+ OUT sector=10 len=1536 -> OK after " \
+		"virtio-blk0 event q0 port=1 -> pending" \
+		"$v hypercall block deadline=\+[0-9.]+ms -> EVENT after [0-9.]+ms pending=1\$"
+	emit_want absent:/tmp/blk.log "mmio virtio-blk0 write QUEUE_NOTIFY"
+	emit_want lines:/tmp/blk.log "$line"
+	emit_want absent:stderr "^[0-9]+\.[0-9]{3}us dom"
+	echo "check $(words "trace: a disk's registers by name, its requests; notifies by ioeventfd, no exit" \
+		0 hv --backend=kvm --trace=/tmp/blk.log --disk=/tmp/disk/disk.img /img/guest/blk_roundtrip.img)"
+	emit_want match:stderr "$v fault #PF vector=14 error=0x[0-9a-f]+ rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+ -> ended: guest fault \(80\)\$"
+	emit_want lines:stderr "$line"
+	echo "check $(words "trace: a fault, its vector, error code, rip, cr2" 80 hv --backend=kvm --trace \
+		/img/guest/write_text.img)"
+	emit_want match:stderr "dom2:writer $v hypercall gnttab_op MAP dom=1 ref=2 flags=ro -> GNTST_okay addr=0xd0000000 handle=0\$" \
+		"dom2:writer $v mmio grant-window write 0xd0000008 len=1 value=0x[0-9a-f]+ -> ended: ABI violation \(81\)\$" \
+		"dom1:granter $v end .* -> exited with 0\$"
+	emit_want lines:stderr "$line"
+	echo "check $(words "trace: two domains, a grant mapped read-only and the write that ends one" 81 \
+		hv --backend=kvm --trace --name=granter "$GR" granter-simple 2 :: --name=writer "$GR" write-ro 1)"
+}
+
 write_cases() {
 	local src EV=/img/integration/pv_events.img GR=/img/integration/pv_grants.img
 	local SC=/img/integration/syscall.img
@@ -307,6 +347,7 @@ write_cases() {
 	hostile_nested
 
 	gdb_nested
+	trace_nested
 
 	echo "echo; echo '== a raw system call (backend kvm): tests/integration/sandbox.sh'"
 	dom_case "sandbox: open is #UD on kvm, only its domain ends" 80 \
