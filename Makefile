@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
-# The one entry point: deps, all, run, test, bench-boot, clean. GNU Make only.
+# The one entry point: deps, all, run, test, bench-boot, install, clean. GNU Make only.
 #
 #   make               build build/hv and build/apps/<app>.img for every app
 #   make run [APP=hello] [ARGS="..."]   build, then boot an appliance on hv
 #   make test          unit, guest and integration tests
 #   make bench-boot    boot-time and CPU-overhead measurements (not a test)
+#   make install [PREFIX=/usr/local]   the kit for appliances built out of the tree
 #   make deps          fetch and build newlib, fetch lwIP (done by make when missing)
 
 .SUFFIXES:
@@ -82,15 +83,21 @@ SYSROOT_LIB := $(BUILD)/sysroot/x86_64-elf/lib
 # where the target says so. FD_SETSIZE: one descriptor table of 1024 (console, sockets, files);
 # newlib's sys/select.h keeps a value defined before it, and lwIP needs it above its socket count.
 GUEST_DEFS := -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L -DFD_SETSIZE=1024
+# How every guest C file is compiled, here and by the installed kit's x86_64-pvkit-cc (which
+# leaves the warnings to its user).
+GUEST_CODE_FLAGS := -std=gnu11 -O2 -g -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables $(GUEST_DEFS)
 # The guest's include path: the ABI, libos's interface and its POSIX headers (sockets, poll),
 # and lwIP's headers, which the socket headers are built on.
-GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
-	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	$(GUEST_DEFS) -Ihv-iface/include -Ilibos/include -Ilibos/include/posix \
+GUEST_CFLAGS := $(GUEST_CODE_FLAGS) -Wall -Wextra -Werror -MMD -MP \
+	-Ihv-iface/include -Ilibos/include -Ilibos/include/posix \
 	-I$(BUILD)/src/lwip/src/include -Ilibos/net
 # lwIP's own sources are not ours to change: only the warnings they trip are relaxed.
 LWIP_CFLAGS := -Wno-address -Wno-unused-parameter
-GUEST_LDFLAGS := -T libos/arch/x86_64/image.ld -Wl,--gc-sections -Wl,--build-id=none
+# The image's layout, and what every link of an image adds (here and in x86_64-pvkit-cc).
+IMAGE_LD := libos/arch/x86_64/image.ld
+IMAGE_LINK_FLAGS := -Wl,--gc-sections -Wl,--build-id=none
+GUEST_LDFLAGS := -T $(IMAGE_LD) $(IMAGE_LINK_FLAGS)
 
 # Every platform's code is in every image: the entry point the loader takes picks the platform.
 LIBOS_SRCS := $(wildcard libos/kernel/*.c libos/pv/*.c libos/virtio/*.c libos/net/*.c libos/fs/*.c \
@@ -161,6 +168,14 @@ $(foreach app,$(APPS),$(eval $(call app-rule,$(app))))
 .PHONY: all apps
 all: $(BUILD)/hv $(HV) apps
 apps: $(APP_IMAGES)
+
+# make install [PREFIX=/usr/local]: the kit for building appliances out of this tree (hv, the
+# x86_64-pvkit-cc compiler, libraries, headers, the template), as a tree that can be moved.
+PREFIX ?= /usr/local
+
+.PHONY: install
+install: $(BUILD)/hv $(LIBOS_A) $(LWIP_A) $(DEPS_STAMP) mk/install.sh mk/pvkit-cc.in $(IMAGE_LD)
+	mk/install.sh $(BUILD) "$(PREFIX)" '$(GUEST_CODE_FLAGS)' '$(IMAGE_LINK_FLAGS)'
 
 # Apps with a run.conf (network, memory, disk) get them from mk/run.sh.
 .PHONY: run gdb
