@@ -24,6 +24,15 @@ static void add_dom(struct trace_line *l, const char *field, domid_t dom)
 		trace_add(l, " %s=%u", field, dom);
 }
 
+/* An operation's name from names[0, n), or its number when it has none. */
+static void add_cmd(struct trace_line *l, const char *const *names, size_t n, uint32_t cmd)
+{
+	if (cmd < n && names[cmd])
+		trace_add(l, " %s", names[cmd]);
+	else
+		trace_add(l, " cmd=%u", cmd);
+}
+
 /* A NUL-terminated string of the guest's at gpa, of at most max bytes, quoted. */
 static void add_guest_string(struct trace_line *l, struct hv_vm *vm, uint64_t gpa, size_t max)
 {
@@ -151,15 +160,10 @@ static void describe_evtchn_op(struct trace_line *l, struct hv_vm *vm, const str
 		[HV_EVTCHNSTAT_DEVICE] = "DEVICE",
 	};
 	struct hv_evtchn_op in, o;
-	const char *cmd;
 
 	memcpy(&in, t->in, sizeof(in));
 	memcpy(&o, out, sizeof(o));
-	cmd = in.cmd < sizeof(cmds) / sizeof(cmds[0]) ? cmds[in.cmd] : NULL;
-	if (cmd)
-		trace_add(l, " %s", cmd);
-	else
-		trace_add(l, " cmd=%u", in.cmd);
+	add_cmd(l, cmds, sizeof(cmds) / sizeof(cmds[0]), in.cmd);
 	switch (in.cmd) {
 	case HV_EVTCHNOP_BIND_INTERDOMAIN:
 		add_dom(l, "remote_dom", in.remote_dom);
@@ -229,15 +233,10 @@ static void describe_gnttab_op(struct trace_line *l, struct hv_vm *vm, const str
 		"permission_denied", "bad_page",  "bad_copy_arg",
 	};
 	struct hv_gnttab_op in, o;
-	const char *cmd;
 
 	memcpy(&in, t->in, sizeof(in));
 	memcpy(&o, out, sizeof(o));
-	cmd = in.cmd < sizeof(cmds) / sizeof(cmds[0]) ? cmds[in.cmd] : NULL;
-	if (cmd)
-		trace_add(l, " %s", cmd);
-	else
-		trace_add(l, " cmd=%u", in.cmd);
+	add_cmd(l, cmds, sizeof(cmds) / sizeof(cmds[0]), in.cmd);
 	switch (in.cmd) {
 	case HV_GNTTABOP_SETUP_TABLE:
 		trace_add(l, " table=0x%llx entries=%u", (unsigned long long)in.table,
