@@ -366,10 +366,15 @@ kv_qemu() {
 			ip netns exec "$KV_NS" mk/qemu-run.sh "$B/apps/kvstore.img" ip="$KV_IP/24" \
 			>"$TMP/kvq.out" 2>&1 &
 		KV_PID=$!
+		# Until it answers, or QEMU is gone (a boot that failed: the cases below then fail).
 		for ((i = 0; i < 300; i++)); do
-			[[ $(kvcli PING) == PONG ]] && break
+			kill -0 "$KV_PID" 2>/dev/null || break
+			[[ $(ip netns exec "$KV_NS" timeout 1 redis-cli -h "$KV_IP" PING 2>&1) == PONG ]] &&
+				break
 			sleep 0.1
 		done
+		kill -0 "$KV_PID" 2>/dev/null ||
+			sed 's/^/    qemu: /' "$TMP/kvq.out" | tail -n 5
 		if ((round == 1)); then
 			kv "on qemu: SET" OK SET qemu-key from-qemu
 			kv "on qemu: GET" '"from-qemu"' GET qemu-key
