@@ -60,6 +60,10 @@ struct gdb {
 	char stop[24];  /* the last stop reply, for '?' */
 	char in[512];   /* bytes read from gdb, not yet taken */
 	size_t in_len, in_pos;
+	/* This domain's packets: each domain's vCPU thread serves its own gdb at once. */
+	char pkt[GDB_PACKET_MAX + 1];       /* the packet being served */
+	char reply[2 * GDB_PACKET_MAX + 1]; /* its answer (hex: two characters a byte) */
+	char wire[2 * GDB_PACKET_MAX + 8];  /* the answer framed: "$reply#cc" */
 	struct gdb_bp bp[GDB_BREAKPOINTS];
 };
 
@@ -113,12 +117,12 @@ static int write_all(int fd, const char *p, size_t len)
 /* Send one packet: "$data#cc". gdb's '+' comes back and is skipped by read_packet. */
 static int send_packet(struct gdb *g, const char *data)
 {
-	static char out[2 * GDB_PACKET_MAX + 8];
+	char *out = g->wire;
 	size_t len = strlen(data);
 	uint8_t sum = 0;
 
-	if (len > sizeof(out) - 5)
-		len = sizeof(out) - 5;
+	if (len > sizeof(g->wire) - 5)
+		len = sizeof(g->wire) - 5;
 	out[0] = '$';
 	for (size_t i = 0; i < len; i++) {
 		out[1 + i] = data[i];
@@ -535,7 +539,6 @@ bool gdb_wants_stop(const struct hv_vm *vm)
 /* Stopped with the reply reply: tell gdb if it waits for one, then serve it until it resumes. */
 static void stopped(struct hv_vm *vm, const char *reply)
 {
-	static char pkt[GDB_PACKET_MAX + 1], out[2 * GDB_PACKET_MAX + 1];
 	struct gdb *g = vm->gdb;
 
 	set_running(g, false);
@@ -548,11 +551,11 @@ static void stopped(struct hv_vm *vm, const char *reply)
 			goto gone;
 	}
 	for (;;) {
-		if (read_packet(g, pkt, sizeof(pkt)))
+		if (read_packet(g, g->pkt, sizeof(g->pkt)))
 			goto gone;
-		if (serve(vm, pkt, out))
+		if (serve(vm, g->pkt, g->reply))
 			break;
-		if (send_packet(g, out))
+		if (send_packet(g, g->reply))
 			goto gone;
 	}
 	if (!g->detached && !vm_ended(vm))
