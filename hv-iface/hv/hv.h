@@ -22,6 +22,7 @@
 #define HV_ARGS_MAX (3 * HV_PAGE_SIZE) /* bytes of guest argument strings, NULs included */
 #define HV_BACKTRACE_MAX 16            /* frames printed after a guest fault */
 #define HV_VIRTQ_SIZE_MAX 256          /* QueueNumMax of every device queue, in entries */
+#define HV_DEVICE_POLL_NS 50000      /* a device thread watches an emptied queue this long */
 #define HV_BAD_ACCESS_REPORTS 8        /* a device's bad register accesses reported, then quiet */
 #define HV_NAME_MAX 64                 /* characters of a domain's --name */
 #define HV_CONSOLE_DEFAULT (64ull << 20) /* console bytes a domain may write (--console-max) */

@@ -47,6 +47,11 @@ static void devices_print(const struct hv_vm *vm)
 				"%llu wake-ups\n",
 			vm->name, d->name, (unsigned long long)(d->doorbells - d->hand_kicks),
 			(unsigned long long)d->events, (unsigned long long)d->wakeups);
+		if (d->polls_found || d->polls_idle)
+			fprintf(stderr, "hv: %s: stats: %s: after emptying a queue, found more while "
+					"watching it %llu times, watched in vain %llu times\n",
+				vm->name, d->name, (unsigned long long)d->polls_found,
+				(unsigned long long)d->polls_idle);
 	}
 }
 

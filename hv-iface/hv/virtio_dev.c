@@ -8,6 +8,7 @@
  * order with no locking between its own threads.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,12 +166,38 @@ static void serve_unlock(struct virtio_dev *d)
 }
 
 /*
+ * Lock not held: watch queue q's available index for up to
+ * HV_DEVICE_POLL_NS, and say whether the driver posted something. Kicks
+ * stay off meanwhile (avail_event is not moved on), so a driver that posts
+ * its next request within the window pays no doorbell: on proc a doorbell
+ * is a stop of the guest's process, tens of microseconds. The ring is read
+ * without the lock; what it shows is checked again under the lock by pop.
+ */
+static bool poll_avail(struct virtio_dev *d, unsigned q)
+{
+	uint64_t until = hv_now_ns() + HV_DEVICE_POLL_NS;
+
+	do {
+		if (virtio_dev_stopping(d) || !__atomic_load_n(&d->live, __ATOMIC_RELAXED))
+			return false;
+		if (virtq_dev_available(&d->q[q].vq))
+			return true;
+		/* On a host with more threads than CPUs the driver may need this one. */
+		sched_yield();
+	} while (hv_now_ns() < until);
+	d->polls_idle++;
+	return false;
+}
+
+/*
  * Serve queue q until it is empty, taking the lock for one chain at a time
- * so the vCPU's register accesses wait for at most one request.
+ * so the vCPU's register accesses wait for at most one request. An emptied
+ * queue is watched a little while before kicks are turned back on.
  */
 void virtio_serve_queue(struct virtio_dev *d, unsigned q)
 {
 	struct virtq_chain c;
+	bool served = false;
 
 	while (!virtio_dev_stopping(d)) {
 		int64_t len;
@@ -182,6 +209,19 @@ void virtio_serve_queue(struct virtio_dev *d, unsigned q)
 			return;
 		}
 		rc = virtio_queue_pop(d, q, &c);
+		if (rc == 0 && served) {
+			serve_unlock(d);
+			served = false;
+			if (poll_avail(d, q)) {
+				d->polls_found++;
+				continue;
+			}
+			serve_lock(d);
+			if (!virtio_queue_live(d, q)) {
+				serve_unlock(d);
+				return;
+			}
+		}
 		if (rc == 0 && virtq_dev_enable_kicks(&d->q[q].vq)) {
 			serve_unlock(d);
 			continue;
@@ -190,6 +230,7 @@ void virtio_serve_queue(struct virtio_dev *d, unsigned q)
 			serve_unlock(d);
 			return;
 		}
+		served = true;
 		len = d->be->serve_chain(d, q, &c);
 		if (len >= 0)
 			virtio_queue_push(d, q, c.head, (uint32_t)len);

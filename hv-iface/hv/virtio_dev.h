@@ -102,6 +102,7 @@ struct virtio_dev {
 	 * DRIVER_OK or for a notify that exited): vCPU thread; the rest: I/O thread.
 	 */
 	uint64_t mmio_exits, bad_accesses, hand_kicks, doorbells, events, wakeups;
+	uint64_t polls_found, polls_idle; /* I/O thread: poll_avail's outcomes */
 };
 
 /*

@@ -2,7 +2,8 @@
 /*
  * Block devices: sector-addressed storage behind whatever driver found it
  * (virtio-blk today). Synchronous calls block the calling thread only;
- * blkdev_submit() queues a request and calls its done() from the scheduler.
+ * blkdev_submit() queues a request and calls its done() from the scheduler;
+ * blkdev_submit_batch() queues several and tells the device once.
  */
 #ifndef LIBOS_BLKDEV_H
 #define LIBOS_BLKDEV_H
@@ -46,5 +47,14 @@ struct blk_request {
 
 /* Queue req (blocking while the device's ring is full). 0, -EINVAL, -EROFS, -EIO. */
 int blkdev_submit(struct blkdev *dev, struct blk_request *req);
+
+/*
+ * Queue reqs[0..n) in order, with one notification of the device for all of
+ * them (one doorbell where the device asks for one). Returns how many were
+ * queued: n, or the index of the first that failed its checks or its
+ * submission, whose status then holds the error; done() never runs for it
+ * or for those after it, and those before it are in flight.
+ */
+unsigned blkdev_submit_batch(struct blkdev *dev, struct blk_request **reqs, unsigned n);
 
 #endif /* LIBOS_BLKDEV_H */

@@ -2,7 +2,8 @@
 /*
  * The block API over whichever drivers registered devices: the device list,
  * the checks every request gets, and the synchronous calls, each split into
- * requests of at most BLK_MAX_REQUEST_SECTORS that are all in flight at once.
+ * requests of at most BLK_MAX_REQUEST_SECTORS that are all in flight at once,
+ * announced to the device together.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ int blkdev_read_only(const struct blkdev *dev)
 	return dev->read_only;
 }
 
-int blkdev_submit(struct blkdev *d, struct blk_request *req)
+static int check_and_queue(struct blkdev *d, struct blk_request *req)
 {
 	if (req->op != BLK_FLUSH &&
 	    (req->count == 0 || req->count > BLK_MAX_REQUEST_SECTORS || req->sector > d->sectors ||
@@ -62,7 +63,33 @@ int blkdev_submit(struct blkdev *d, struct blk_request *req)
 		return -EINVAL;
 	if (req->op == BLK_WRITE && d->read_only)
 		return -EROFS;
-	return d->ops->submit(d, req);
+	return d->ops->queue(d, req);
+}
+
+int blkdev_submit(struct blkdev *d, struct blk_request *req)
+{
+	int rc = check_and_queue(d, req);
+
+	if (!rc)
+		d->ops->notify(d);
+	return rc;
+}
+
+unsigned blkdev_submit_batch(struct blkdev *d, struct blk_request **reqs, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		int rc = check_and_queue(d, reqs[i]);
+
+		if (rc) {
+			reqs[i]->status = rc;
+			break;
+		}
+	}
+	if (i > 0)
+		d->ops->notify(d);
+	return i;
 }
 
 struct sync {
@@ -104,10 +131,12 @@ static int sync_io(struct blkdev *d, enum blk_op op, uint64_t sector, void *buf,
 			.buf = (char *)buf + first * d->sector_size,
 			.count = n, .done = sync_done, .arg = &s,
 		};
-		rc = blkdev_submit(d, &reqs[i]);
+		rc = check_and_queue(d, &reqs[i]);
 		if (!rc)
 			s.pending++;
 	}
+	if (s.pending)
+		d->ops->notify(d); /* once for the lot */
 	while (s.pending)
 		wait_queue_wait(&s.wq, LIBOS_FOREVER);
 	free(reqs);

@@ -16,8 +16,14 @@
 #include "blkdev.h"
 
 struct blkdev_ops {
-	/* Queue a checked request, blocking while the ring is full; done() runs later. */
-	int (*submit)(struct blkdev *dev, struct blk_request *req);
+	/*
+	 * Put a checked request on the ring, blocking while the ring is full
+	 * (after notifying the device, or it would never make space); done()
+	 * runs later. The device need not hear of it before notify.
+	 */
+	int (*queue)(struct blkdev *dev, struct blk_request *req);
+	/* Tell the device about the requests queued, where it asked to be told. */
+	void (*notify)(struct blkdev *dev);
 };
 
 struct blkdev {

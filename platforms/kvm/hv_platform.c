@@ -5,7 +5,7 @@
 #include "hv_abi.h"
 
 /* Tunable: how long an idle guest polls for an event before it blocks in hv. */
-#define HV_IDLE_POLL_NS 50000
+#define HV_IDLE_POLL_NS 200000
 #include "libos.h"
 #include "platform.h"
 

@@ -99,6 +99,7 @@ struct blkfront {
 	bool flush;
 	struct blkif_sring *sring;
 	uint32_t req_prod, rsp_cons;
+	uint32_t req_pushed; /* req_prod as last published: push() signals for what follows it */
 	evtchn_port_t port;
 	struct slot slots[RING_ENTRIES];
 	struct wait_queue space; /* waiting for a free slot */
@@ -197,10 +198,11 @@ static void put(struct blkfront *f, unsigned id, struct blk_request *req, size_t
 }
 
 /* Publish the requests put, and signal the backend if it asked to be (io/ring.h's rule). */
-static void push(struct blkfront *f, uint32_t old)
+static void push(struct blkfront *f)
 {
-	uint32_t event;
+	uint32_t event, old = f->req_pushed;
 
+	f->req_pushed = f->req_prod;
 	__atomic_store_n(&f->sring->req_prod, f->req_prod, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	event = __atomic_load_n(&f->sring->req_event, __ATOMIC_ACQUIRE);
@@ -208,7 +210,12 @@ static void push(struct blkfront *f, uint32_t old)
 		evtchn_send_sync(f->port);
 }
 
-static int blkfront_submit(struct blkdev *dev, struct blk_request *req)
+static void blkfront_notify(struct blkdev *dev)
+{
+	push((struct blkfront *)dev);
+}
+
+static int blkfront_queue(struct blkdev *dev, struct blk_request *req)
 {
 	struct blkfront *f = (struct blkfront *)dev;
 	size_t parts = req->op == BLK_FLUSH ? 1 : (req->count + SLOT_SECTORS - 1) / SLOT_SECTORS;
@@ -218,7 +225,6 @@ static int blkfront_submit(struct blkdev *dev, struct blk_request *req)
 	req->status = 0;
 	*parts_left(req) = (unsigned)parts;
 	for (size_t p = 0; p < parts;) {
-		uint32_t old = f->req_prod;
 		unsigned id;
 
 		while (p < parts && free_slot(f, &id)) {
@@ -229,14 +235,16 @@ static int blkfront_submit(struct blkdev *dev, struct blk_request *req)
 			put(f, id, req, first, n);
 			p++;
 		}
-		push(f, old);
-		if (p < parts)
+		if (p < parts) {
+			push(f); /* what is queued must be on its way, or no slot frees */
 			wait_queue_wait(&f->space, LIBOS_FOREVER);
+		}
 	}
 	return 0;
 }
 
-static const struct blkdev_ops blkfront_ops = { .submit = blkfront_submit };
+static const struct blkdev_ops blkfront_ops = { .queue = blkfront_queue,
+						.notify = blkfront_notify };
 
 static int grant_pages(struct blkfront *f)
 {
