@@ -41,7 +41,12 @@ BACKENDS = os.environ.get("BACKENDS", "").split() or \
 T_HELLO = ("within 2x /bin/true", lambda cost, s: cost <= 2.0, "cost")
 T_CPU = ("1.00x native, within 2%", lambda cost, s: abs(cost - 1) <= 0.02, "cost")
 T_HCALL = ("under 10 us", lambda cost, s: s < 10, "median")
-T_SERVER = ("within 1.5x of the native server", lambda cost, s: cost <= 1.5, "cost")
+T_SERVER = ("at least 1.0x the native server", lambda cost, s: cost <= 1.0, "cost")
+T_PIPELINED = ("at least 0.8x the native server", lambda cost, s: cost <= 1.25, "cost")
+T_TCP = ("at least 0.5x native", lambda cost, s: cost <= 2.0, "cost")
+T_IOPS1 = ("at least 200k IOPS", lambda cost, s: s >= 200000, "median")
+T_HALF = ("at least 0.5x native", lambda cost, s: cost <= 2.0, "cost")
+T_SEQ = ("at least 0.8x native", lambda cost, s: cost <= 1.25, "cost")
 
 
 def log(msg):
@@ -282,15 +287,19 @@ def bench_io():
         who = "native" if head.startswith("native") else m.group(1) if m else "QEMU TCG"
         for name, val in rows(blk, r"bench: (sequential write|sequential read) ([\d.]+) MiB/s"):
             by.setdefault((who, name), []).append(float(val))
-        for name, val in rows(blk, r"bench: (random 4 KiB read|random 4 KiB write) [\d.]+ MiB/s, (\d+) IOPS"):
-            by.setdefault((who, name), []).append(float(val))
+        for name, val, how in rows(blk, r"bench: (random 4 KiB read|random 4 KiB write) [\d.]+ MiB/s, (\d+) IOPS, [^\n]*?(\d+ in flight|one at a time)"):
+            by.setdefault((who, name if how == "one at a time" else f"{name}, {how}"), []).append(float(val))
     epr = dict((be, float(x)) for be, x in rows(out, r"\((\w+)\): \d+ exits for .* ([\d.]+) exits per request"))
-    for name, unit in [("sequential read", "MiB/s"), ("sequential write", "MiB/s"),
-                       ("random 4 KiB read", "IOPS"), ("random 4 KiB write", "IOPS")]:
+    for name, unit, target in [("sequential read", "MiB/s", T_SEQ), ("sequential write", "MiB/s", None),
+                               ("random 4 KiB read", "IOPS", T_IOPS1), ("random 4 KiB write", "IOPS", None),
+                               ("random 4 KiB read, 32 in flight", "IOPS", T_HALF)]:
+        if ("native", name) not in by:
+            continue
         record_hv("io", f"block {name}", unit, "higher",
                   {be: ("blktest on hv", by[(be, name)], f"bench/io.sh: hv --backend={be} blktest.img bench 64")
                    for be in BACKENDS if (be, name) in by},
-                  ("native on the same file", "native", by[("native", name)], "bench/io.sh: blkbench"), exits=epr)
+                  ("native on the same file", "native", by[("native", name)], "bench/io.sh: blkbench"), exits=epr,
+                  target=target)
     env = dict(os.environ, RUNS="1" if QUICK else "3", SECONDS_PER="2" if QUICK else "5", BACKENDS=" ".join(BACKENDS))
     try:
         out = sh(["bench/net.sh", B], env=env)
@@ -305,7 +314,7 @@ def bench_io():
                   ("nginx, 1 worker", "native", num["http-native"], "bench/net.sh: wrk"), target=T_SERVER)
     if "tcp-native" in num:
         record_hv("net", "TCP stream, one connection", "Mbit/s", "higher", hv_of("tcp", "tcpstream sink on hv", "tcpstream"),
-                  ("tcpstream sink", "native", num["tcp-native"], "bench/net.sh: tcpstream"))
+                  ("tcpstream sink", "native", num["tcp-native"], "bench/net.sh: tcpstream"), target=T_TCP)
     red = {k: (float(s), float(g)) for k, s, g in rows(out, r"^((?:redis|kv)-[\w-]+)\s+([\d.]+)\s+([\d.]+)")}
     for p, label in [("", "50 clients"), ("-p16", "pipelined 16")]:
         if f"redis-native{p}" not in red:
@@ -315,7 +324,7 @@ def bench_io():
                       {be: ("kvstore on hv, memory only", [red[f"kv-hv-{be}{p}"][i]], f"bench/net.sh: redis-benchmark, hv --backend={be}")
                        for be in BACKENDS if f"kv-hv-{be}{p}" in red},
                       ("redis-server", "native", [red[f"redis-native{p}"][i]], "bench/net.sh: redis-benchmark"),
-                      target=T_SERVER)
+                      target=T_PIPELINED if p else T_SERVER)
 
 
 # --- event channels and the shared-memory channel, through bench-pv ---------------------
