@@ -120,6 +120,7 @@ int vm_run(struct hv_vm *vm)
 	 */
 	vm->be->stop(vm);
 	virtio_devs_stop(vm);
+	virtio_devs_release(vm);
 	send_ring_stop(vm);
 	gdb_end(vm);
 	if (area_check(vm)) {

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -118,6 +119,7 @@ static const unsigned common_calls[] = {
 	SYS_restart_syscall,   /* a timed futex or poll that a kick signal interrupted goes on */
 	SYS_sysinfo,           /* glibc's qsort (the fault report's symbols) asks for memory size */
 	SYS_sched_getaffinity, /* ASan's runtime, as a thread starts (SANITIZE=1) */
+	SYS_io_uring_enter,    /* a disk's ring, fenced at setup to its one file (uring.h) */
 };
 
 /*
@@ -157,6 +159,12 @@ static void build(struct prog *p, const struct hv_backend *be)
 		uint32_t self = (uint32_t)getpid();
 
 		allow_values(p, SYS_tgkill, 0, &self, 1);
+	}
+	/* A disk's lock given up as its domain ends (virtio_blk.c); never taken. */
+	{
+		uint32_t unlock = LOCK_UN;
+
+		allow_values(p, SYS_flock, 1, &unlock, 1);
 	}
 	/* fstat of an open descriptor (stdio's first write), never a path. */
 	{

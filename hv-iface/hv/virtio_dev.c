@@ -61,6 +61,13 @@ int virtio_dev_add(struct hv_vm *vm, struct virtio_dev *d)
 	/* From here on virtio_devs_destroy() releases d. */
 	vm->devices[vm->nr_devices++] = d;
 
+	if (d->be->serve_chains) {
+		d->batch = calloc(VIRTIO_BATCH_MAX, sizeof(*d->batch));
+		if (!d->batch) {
+			fprintf(stderr, "hv: %s: %s: out of memory\n", vm->name, d->name);
+			return HV_EXIT_OSERR;
+		}
+	}
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epoll_fd < 0)
 		return host_error(vm, d, "epoll_create1");
@@ -139,16 +146,22 @@ int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_chain *c)
 	return rc;
 }
 
+/* Lock held: tell the driver about what was pushed, if it asked to hear. */
+static void signal_used(struct virtio_dev *d, unsigned q)
+{
+	if (virtq_dev_need_event(&d->q[q].vq)) {
+		__atomic_or_fetch(&d->isr, VIRTIO_MMIO_INT_VRING, __ATOMIC_SEQ_CST);
+		virtio_dev_signal(d, q);
+	}
+}
+
 void virtio_queue_push(struct virtio_dev *d, unsigned q, uint16_t head, uint32_t len)
 {
 	struct virtq_dev *vq = &d->q[q].vq;
 
 	virtq_dev_push(vq, head, len);
 	d->q[q].chains++;
-	if (virtq_dev_need_event(vq)) {
-		__atomic_or_fetch(&d->isr, VIRTIO_MMIO_INT_VRING, __ATOMIC_SEQ_CST);
-		virtio_dev_signal(d, q);
-	}
+	signal_used(d, q);
 }
 
 static void serve_lock(struct virtio_dev *d)
@@ -190,13 +203,36 @@ static bool poll_avail(struct virtio_dev *d, unsigned q)
 }
 
 /*
- * Serve queue q until it is empty, taking the lock for one chain at a time
- * so the vCPU's register accesses wait for at most one request. An emptied
- * queue is watched a little while before kicks are turned back on.
+ * Lock held, the first chain taken into d->batch[0]: take what else is
+ * available, up to the batch, serve it all at once and push it all, then
+ * signal once. A chain that breaks the ring ends the batch; those before
+ * it are still served.
+ */
+static void serve_batch(struct virtio_dev *d, unsigned q)
+{
+	int64_t lens[VIRTIO_BATCH_MAX];
+	unsigned n = 1;
+
+	while (n < VIRTIO_BATCH_MAX && virtio_queue_pop(d, q, &d->batch[n]) == 1)
+		n++;
+	d->be->serve_chains(d, q, d->batch, n, lens);
+	d->batches++;
+	for (unsigned i = 0; i < n; i++)
+		if (lens[i] >= 0) {
+			virtq_dev_push(&d->q[q].vq, d->batch[i].head, (uint32_t)lens[i]);
+			d->q[q].chains++;
+		}
+	signal_used(d, q);
+}
+
+/*
+ * Serve queue q until it is empty, taking the lock for one chain (or one
+ * batch) at a time so the vCPU's register accesses wait for at most that.
+ * An emptied queue is watched a little while before kicks are turned back on.
  */
 void virtio_serve_queue(struct virtio_dev *d, unsigned q)
 {
-	struct virtq_chain c;
+	struct virtq_chain one, *c = d->batch ? &d->batch[0] : &one;
 	bool served = false;
 
 	while (!virtio_dev_stopping(d)) {
@@ -208,7 +244,7 @@ void virtio_serve_queue(struct virtio_dev *d, unsigned q)
 			serve_unlock(d);
 			return;
 		}
-		rc = virtio_queue_pop(d, q, &c);
+		rc = virtio_queue_pop(d, q, c);
 		if (rc == 0 && served) {
 			serve_unlock(d);
 			served = false;
@@ -231,9 +267,14 @@ void virtio_serve_queue(struct virtio_dev *d, unsigned q)
 			return;
 		}
 		served = true;
-		len = d->be->serve_chain(d, q, &c);
+		if (d->batch) {
+			serve_batch(d, q);
+			serve_unlock(d);
+			continue;
+		}
+		len = d->be->serve_chain(d, q, c);
 		if (len >= 0)
-			virtio_queue_push(d, q, c.head, (uint32_t)len);
+			virtio_queue_push(d, q, c->head, (uint32_t)len);
 		serve_unlock(d);
 	}
 }
@@ -330,6 +371,16 @@ void virtio_devs_stop(struct hv_vm *vm)
 	}
 }
 
+void virtio_devs_release(struct hv_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct virtio_dev *d = vm->devices[i];
+
+		if (d->be->release)
+			d->be->release(d);
+	}
+}
+
 void virtio_devs_destroy(struct hv_vm *vm)
 {
 	virtio_devs_stop(vm);
@@ -344,6 +395,7 @@ void virtio_devs_destroy(struct hv_vm *vm)
 		if (d->epoll_fd >= 0)
 			close(d->epoll_fd);
 		pthread_mutex_destroy(&d->lock);
+		free(d->batch);
 		d->be->destroy(d);
 		vm->devices[i] = NULL;
 	}

@@ -36,15 +36,31 @@ struct virtio_backend {
 	 * malformed and the device has been broken with virtio_dev_break().
 	 */
 	int64_t (*serve_chain)(struct virtio_dev *d, unsigned q, struct virtq_chain *c);
+	/*
+	 * Optional, I/O thread, lock held: serve the n chains taken from queue q
+	 * at once (n at most VIRTIO_BATCH_MAX), each as serve_chain would, its
+	 * result in lens[i]. With it, virtio_serve_queue takes every chain
+	 * available, up to the batch, before serving any.
+	 */
+	void (*serve_chains)(struct virtio_dev *d, unsigned q, struct virtq_chain *c, unsigned n,
+			     int64_t *lens);
 	/* I/O thread: the driver kicked queue q. NULL: virtio_serve_queue() it. */
 	void (*kick)(struct virtio_dev *d, unsigned q);
 	/* I/O thread: host_fd is readable. */
 	void (*host_ready)(struct virtio_dev *d);
 	/* Write the backend's own stats after "name: " (a short phrase, no newline). */
 	void (*stats)(const struct virtio_dev *d, char *buf, size_t len);
+	/*
+	 * Optional: the domain has ended and its devices have stopped; give back
+	 * at once what someone else may be waiting for (a disk's lock, a tap),
+	 * though hv runs on with other domains. Stats stay readable.
+	 */
+	void (*release)(struct virtio_dev *d);
 	/* Release the backend's resources and the device itself. */
 	void (*destroy)(struct virtio_dev *d);
 };
+
+#define VIRTIO_BATCH_MAX 32 /* chains a serve_chains backend is given at once */
 
 struct virtio_queue {
 	/* The driver's registers; the vCPU thread writes them with the lock held. */
@@ -103,6 +119,8 @@ struct virtio_dev {
 	 */
 	uint64_t mmio_exits, bad_accesses, hand_kicks, doorbells, events, wakeups;
 	uint64_t polls_found, polls_idle; /* I/O thread: poll_avail's outcomes */
+	uint64_t batches; /* I/O thread: serve_chains calls */
+	struct virtq_chain *batch; /* VIRTIO_BATCH_MAX chains, for a serve_chains backend */
 };
 
 /*
@@ -117,6 +135,7 @@ int virtio_net_add(struct hv_vm *vm, const char *arg);
 int virtio_dev_add(struct hv_vm *vm, struct virtio_dev *d); /* 0 or an hv_exit_code */
 int virtio_devs_start(struct hv_vm *vm); /* the I/O threads; 0 or an hv_exit_code */
 void virtio_devs_stop(struct hv_vm *vm); /* stop and join them; memory stays mapped */
+void virtio_devs_release(struct hv_vm *vm); /* after stop: host files and taps go back */
 void virtio_devs_destroy(struct hv_vm *vm);
 
 /* virtio_dev.c: for backends, on the I/O thread. */

@@ -145,13 +145,20 @@ static void net_stats(const struct virtio_dev *d, char *buf, size_t len)
 		 (unsigned long long)d->q[1].bytes, (unsigned long long)n->tx_dropped);
 }
 
-static void net_destroy(struct virtio_dev *d)
+/* Another hv (or this one's next domain) may attach to the tap as soon as this one ends. */
+static void net_release(struct virtio_dev *d)
 {
 	struct virtio_net *n = to_net(d);
 
 	if (n->tap_fd >= 0)
 		close(n->tap_fd);
-	free(n);
+	n->tap_fd = -1;
+}
+
+static void net_destroy(struct virtio_dev *d)
+{
+	net_release(d);
+	free(to_net(d));
 }
 
 static const struct virtio_backend net_backend = {
@@ -163,6 +170,7 @@ static const struct virtio_backend net_backend = {
 	.kick = net_kick,
 	.host_ready = net_rx,
 	.stats = net_stats,
+	.release = net_release,
 	.destroy = net_destroy,
 };
 
