@@ -23,6 +23,7 @@
 #include <grp.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -132,7 +133,8 @@ static const unsigned proc_calls[] = {
 };
 
 /* The kvm backend's ioctls on a running domain: run, grants and doorbells, fault reports. */
-static const uint32_t kvm_ioctls[] = {
+static const uint32_t run_ioctls[] = {
+	TUNSETOFFLOAD, /* first: proc allows it alone */
 	KVM_RUN, KVM_SET_USER_MEMORY_REGION, KVM_IOEVENTFD, KVM_GET_REGS, KVM_GET_SREGS,
 	KVM_SET_REGS,
 };
@@ -183,9 +185,12 @@ static void build(struct prog *p, const struct hv_backend *be)
 		emit(p, RET(SECCOMP_RET_ALLOW));
 		emit(p, RET(SECCOMP_RET_TRAP));
 	}
+	/* ioctl: a tap told which offloads the guest took (virtio_net.c); on kvm, the vCPU's. */
 	if (be == &hv_backend_kvm)
-		allow_values(p, SYS_ioctl, 1, kvm_ioctls,
-			     sizeof(kvm_ioctls) / sizeof(kvm_ioctls[0]));
+		allow_values(p, SYS_ioctl, 1, run_ioctls,
+			     sizeof(run_ioctls) / sizeof(run_ioctls[0]));
+	else
+		allow_values(p, SYS_ioctl, 1, run_ioctls, 1); /* TUNSETOFFLOAD only */
 	emit(p, RET(SECCOMP_RET_TRAP));
 }
 

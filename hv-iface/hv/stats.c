@@ -39,7 +39,7 @@ static void devices_print(const struct hv_vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		const struct virtio_dev *d = vm->devices[i];
-		char served[256];
+		char served[384];
 
 		d->be->stats(d, served, sizeof(served));
 		fprintf(stderr, "hv: %s: stats: %s: %s\n", vm->name, d->name, served);

@@ -146,8 +146,7 @@ int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_chain *c)
 	return rc;
 }
 
-/* Lock held: tell the driver about what was pushed, if it asked to hear. */
-static void signal_used(struct virtio_dev *d, unsigned q)
+void virtio_queue_signal_used(struct virtio_dev *d, unsigned q)
 {
 	if (virtq_dev_need_event(&d->q[q].vq)) {
 		__atomic_or_fetch(&d->isr, VIRTIO_MMIO_INT_VRING, __ATOMIC_SEQ_CST);
@@ -161,7 +160,7 @@ void virtio_queue_push(struct virtio_dev *d, unsigned q, uint16_t head, uint32_t
 
 	virtq_dev_push(vq, head, len);
 	d->q[q].chains++;
-	signal_used(d, q);
+	virtio_queue_signal_used(d, q);
 }
 
 static void serve_lock(struct virtio_dev *d)
@@ -222,7 +221,7 @@ static void serve_batch(struct virtio_dev *d, unsigned q)
 			virtq_dev_push(&d->q[q].vq, d->batch[i].head, (uint32_t)lens[i]);
 			d->q[q].chains++;
 		}
-	signal_used(d, q);
+	virtio_queue_signal_used(d, q);
 }
 
 /*

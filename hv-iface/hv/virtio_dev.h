@@ -44,6 +44,12 @@ struct virtio_backend {
 	 */
 	void (*serve_chains)(struct virtio_dev *d, unsigned q, struct virtq_chain *c, unsigned n,
 			     int64_t *lens);
+	/*
+	 * Optional, vCPU thread, lock held: the driver's features f as it sets
+	 * FEATURES_OK (0 at a reset). Returns 0, or nonzero to refuse them (after
+	 * virtio_features_refused() said why, or a message of its own).
+	 */
+	int (*set_features)(struct virtio_dev *d, uint64_t f);
 	/* I/O thread: the driver kicked queue q. NULL: virtio_serve_queue() it. */
 	void (*kick)(struct virtio_dev *d, unsigned q);
 	/* I/O thread: host_fd is readable. */
@@ -138,10 +144,15 @@ void virtio_devs_stop(struct hv_vm *vm); /* stop and join them; memory stays map
 void virtio_devs_release(struct hv_vm *vm); /* after stop: host files and taps go back */
 void virtio_devs_destroy(struct hv_vm *vm);
 
+/* virtio_mmio.c: set_features refuses f for why (one line naming the device); returns -EINVAL. */
+int virtio_features_refused(struct virtio_dev *d, uint64_t f, const char *why);
+
 /* virtio_dev.c: for backends, on the I/O thread. */
 bool virtio_queue_live(struct virtio_dev *d, unsigned q); /* lock held */
 int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_chain *c); /* lock held */
 void virtio_queue_push(struct virtio_dev *d, unsigned q, uint16_t head, uint32_t len);
+/* Lock held: after virtq_dev_push()es, tell the driver, if it asked to hear. */
+void virtio_queue_signal_used(struct virtio_dev *d, unsigned q);
 void virtio_serve_queue(struct virtio_dev *d, unsigned q);
 bool virtio_dev_stopping(const struct virtio_dev *d);
 int virtio_dev_poll_host(struct virtio_dev *d, bool on); /* poll host_fd or not; 0 or -errno */

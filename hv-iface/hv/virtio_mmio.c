@@ -103,18 +103,32 @@ static void virtio_mmio_reset(struct virtio_dev *d)
 	}
 	d->device_features_sel = d->driver_features_sel = d->queue_sel = 0;
 	d->driver_features = 0;
+	if (d->be->set_features)
+		d->be->set_features(d, 0); /* what it may cost to offer nothing, it cannot refuse */
 	d->refused = false;
 	__atomic_store_n(&d->isr, 0, __ATOMIC_SEQ_CST);
 	set_status(d, 0);
 }
 
-/* FEATURES_OK is kept only for a subset of what we offered that includes VERSION_1 [2.2.2]. */
+int virtio_features_refused(struct virtio_dev *d, uint64_t f, const char *why)
+{
+	if (!d->refused)
+		fprintf(stderr, "hv: %s: %s: FEATURES_OK refused: driver features 0x%llx: %s\n",
+			d->vm->name, d->name, (unsigned long long)f, why);
+	d->refused = true;
+	return -EINVAL;
+}
+
+/*
+ * FEATURES_OK is kept only for a subset of what we offered that includes
+ * VERSION_1 [2.2.2], and that the device type takes (set_features).
+ */
 static bool features_acceptable(struct virtio_dev *d)
 {
 	uint64_t f = d->driver_features;
 
 	if ((f & ~d->features) == 0 && (f & (1ull << VIRTIO_F_VERSION_1)))
-		return true;
+		return !d->be->set_features || d->be->set_features(d, f) == 0;
 	if (!d->refused)
 		fprintf(stderr, "hv: %s: %s: FEATURES_OK refused: driver features 0x%llx %s\n",
 			d->vm->name, d->name, (unsigned long long)f,

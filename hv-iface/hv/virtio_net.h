@@ -11,6 +11,8 @@
 #define VIRTIO_NET_MTU 1500 /* bytes of payload every NIC offers */
 /* The longest frame a NIC sends: the MTU, the Ethernet header and room for an 802.1Q tag. */
 #define VIRTIO_NET_FRAME_MAX (VIRTIO_NET_MTU + 14 + 4)
+/* The longest a TCP segment offload makes one: an IP packet's largest, with the same. */
+#define VIRTIO_NET_SEGMENT_MAX (65535 + 14 + 4)
 
 /* Offer what every NIC offers (MTU, MAC, link status: up) with this MAC. */
 void virtio_net_setup(struct virtio_dev *d, const uint8_t mac[6]);

@@ -146,10 +146,24 @@ struct virtio_blk_req_hdr {
 };
 
 /* Network device [5.1]. */
+#define VIRTIO_NET_F_CSUM 0       /* the device completes checksums the driver leaves partial */
+#define VIRTIO_NET_F_GUEST_CSUM 1 /* the driver takes frames with partial or checked checksums */
 #define VIRTIO_NET_F_MTU 3
 #define VIRTIO_NET_F_MAC 5
-#define VIRTIO_NET_F_MRG_RXBUF 15 /* hv does not offer it: one RX chain per frame */
+#define VIRTIO_NET_F_GUEST_TSO4 7 /* the driver takes TCP/IPv4 segments longer than the MTU */
+#define VIRTIO_NET_F_GUEST_TSO6 8 /* ... and TCP/IPv6 ones */
+#define VIRTIO_NET_F_HOST_TSO4 11 /* the device cuts long TCP/IPv4 segments the driver sends */
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_MRG_RXBUF 15 /* a received frame may span several receive chains */
 #define VIRTIO_NET_F_STATUS 16
+
+/* virtio_net_hdr.flags and gso_type [5.1.6] */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1 /* sum from csum_start, store at csum_start + csum_offset */
+#define VIRTIO_NET_HDR_F_DATA_VALID 2 /* the checksums were checked */
+#define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
+#define VIRTIO_NET_HDR_GSO_TCPV6 4
+#define VIRTIO_NET_HDR_GSO_ECN 0x80
 
 #define VIRTIO_NET_S_LINK_UP 1
 

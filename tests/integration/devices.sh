@@ -81,7 +81,7 @@ net_by_hand() {
 		>"$DEV/net.out" 2>&1
 	expect "net by hand: ARP request out, the reply in after RX buffers come" $? 0 \
 		"$DEV/net.out" "sent: ARP request" "received: ARP reply, $subnet.1 is at" "SUCCESS" \
-		"stats: virtio-net0: rx" "tx 1 packets 42 bytes (0 dropped)"
+		"stats: virtio-net0: rx" "tx 1 packets 42 bytes (0 dropped, 0 refused)"
 	if [[ -n $td ]]; then
 		sleep 0.3
 		kill "$td" 2>/dev/null
