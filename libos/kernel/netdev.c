@@ -52,7 +52,13 @@ int netdev_send(struct netdev *dev, const void *frame, size_t len)
 	return netdev_sendv(dev, &part, 1);
 }
 
-int netdev_sendv(struct netdev *dev, const struct netdev_part *parts, unsigned nparts)
+unsigned netdev_offloads(const struct netdev *dev)
+{
+	return dev->offloads;
+}
+
+static int sendv(struct netdev *dev, const struct netdev_part *parts, unsigned nparts,
+		 const struct netdev_tx_csum *csum)
 {
 	size_t len = 0;
 
@@ -60,7 +66,20 @@ int netdev_sendv(struct netdev *dev, const struct netdev_part *parts, unsigned n
 		len += parts[i].len;
 	if (len < ETH_HEADER_BYTES || len > dev->mtu + ETH_HEADER_BYTES + VLAN_TAG_BYTES)
 		return -EMSGSIZE;
-	return dev->ops->sendv(dev, parts, nparts, len);
+	if (csum && (!(dev->offloads & NETDEV_TX_CSUM) || csum->start + csum->offset + 2u > len))
+		return -EINVAL;
+	return dev->ops->sendv(dev, parts, nparts, len, csum);
+}
+
+int netdev_sendv(struct netdev *dev, const struct netdev_part *parts, unsigned nparts)
+{
+	return sendv(dev, parts, nparts, NULL);
+}
+
+int netdev_sendv_csum(struct netdev *dev, const struct netdev_part *parts, unsigned nparts,
+		      const struct netdev_tx_csum *csum)
+{
+	return sendv(dev, parts, nparts, csum);
 }
 
 int netdev_receive(struct netdev *dev, struct netdev_frame *frame, uint64_t deadline_ns)

@@ -15,9 +15,13 @@
 #include "netdev.h"
 
 struct netdev_ops {
-	/* Send a frame of len bytes in parts, copied once; blocks while the ring is full. */
+	/*
+	 * Send a frame of len bytes in parts, copied once; blocks while the ring
+	 * is full. csum: NULL, or (with NETDEV_TX_CSUM) the checksum to leave
+	 * to the device.
+	 */
 	int (*sendv)(struct netdev *dev, const struct netdev_part *parts, unsigned nparts,
-		     size_t len);
+		     size_t len, const struct netdev_tx_csum *csum);
 	int (*receive)(struct netdev *dev, struct netdev_frame *frame, uint64_t deadline_ns);
 	void (*release)(struct netdev *dev, struct netdev_frame *frame);
 };
@@ -27,6 +31,7 @@ struct netdev {
 	char name[24];
 	uint8_t mac[6];
 	unsigned mtu;
+	unsigned offloads; /* NETDEV_RX_CSUM ... */
 };
 
 /* Make dev one of the API's devices, in the order registered. 0 or -ENOSPC. */

@@ -91,7 +91,8 @@
 #define LWIP_NETIF_LINK_CALLBACK 1
 #define LWIP_NETIF_HOSTNAME 1
 
-/* Checksums in software both ways: the virtio-net device offers no offloads here. */
+/* Checksums in software, except where a device does them: each interface says (netif.c). */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define CHECKSUM_GEN_IP 1
 #define CHECKSUM_GEN_TCP 1
 #define CHECKSUM_GEN_UDP 1

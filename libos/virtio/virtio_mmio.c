@@ -49,6 +49,16 @@ static void set_status(struct virtio_dev *d, uint32_t bits)
 	wr(d, VIRTIO_MMIO_STATUS, rd(d, VIRTIO_MMIO_STATUS) | bits);
 }
 
+uint64_t virtio_mmio_offered(struct virtio_dev *dev)
+{
+	uint64_t offered;
+
+	wr(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	offered = (uint64_t)rd(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	wr(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	return offered | rd(dev, VIRTIO_MMIO_DEVICE_FEATURES);
+}
+
 int virtio_mmio_negotiate(struct virtio_dev *dev, uint64_t wanted)
 {
 	uint64_t offered;
@@ -56,10 +66,7 @@ int virtio_mmio_negotiate(struct virtio_dev *dev, uint64_t wanted)
 	wr(dev, VIRTIO_MMIO_STATUS, 0); /* reset */
 	set_status(dev, VIRTIO_STATUS_ACKNOWLEDGE);
 	set_status(dev, VIRTIO_STATUS_DRIVER);
-	wr(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	offered = (uint64_t)rd(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	wr(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	offered |= rd(dev, VIRTIO_MMIO_DEVICE_FEATURES);
+	offered = virtio_mmio_offered(dev);
 	if (!(offered & (1ull << VIRTIO_F_VERSION_1)))
 		return -EIO;
 	dev->features = offered & (wanted | (1ull << VIRTIO_F_VERSION_1));

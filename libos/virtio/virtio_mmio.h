@@ -33,6 +33,8 @@ int virtio_mmio_probe(struct virtio_dev *dev, const struct boot_device *bd);
  * VIRTIO_F_VERSION_1 always. 0 or -EIO (the device refused FEATURES_OK).
  */
 int virtio_mmio_negotiate(struct virtio_dev *dev, uint64_t wanted);
+/* The features the device offers (a read of its registers; no state changes). */
+uint64_t virtio_mmio_offered(struct virtio_dev *dev);
 
 /*
  * Give queue index its ring: at most max_size entries (the device may

@@ -4,6 +4,10 @@
  * buffers are posted once and lent to the caller without a copy; transmit
  * copies each frame into one of a fixed set of buffers. Neither direction
  * exits to hv per packet unless the device asked for a kick (event index).
+ * Where the device offers them, the driver takes frames whose checksums the
+ * host checked or left partial, TCP segments of up to 64 KiB spread over
+ * several receive buffers (mergeable buffers), and leaves the TCP and UDP
+ * checksums of what it sends to the device.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -32,6 +36,7 @@ struct vnet {
 	unsigned nrx, ntx;
 	uint16_t *tx_free; /* a stack of free transmit buffer indices */
 	unsigned ntx_free;
+	unsigned rx_more; /* parts of the current frame still to hand out */
 	struct wait_queue rx_wait, tx_wait;
 };
 
@@ -94,9 +99,10 @@ static void reclaim_tx(struct vnet *d)
 
 /* The frame API checked len against the MTU, which attach kept within a buffer. */
 static int vnet_sendv(struct netdev *dev, const struct netdev_part *parts, unsigned nparts,
-		      size_t len)
+		      size_t len, const struct netdev_tx_csum *csum)
 {
 	struct vnet *d = (struct vnet *)dev;
+	struct virtio_net_hdr hdr = { 0 };
 	struct virtq_buf out;
 	size_t off = NET_HDR_BYTES;
 	uint8_t *buf;
@@ -112,8 +118,13 @@ static int vnet_sendv(struct netdev *dev, const struct netdev_part *parts, unsig
 			break;
 		wait_queue_wait(&d->tx_wait, LIBOS_FOREVER);
 	}
+	if (csum) { /* the frame API allowed it: the device offered CSUM */
+		hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		hdr.csum_start = csum->start;
+		hdr.csum_offset = csum->offset;
+	}
 	buf = d->tx_bufs + (size_t)d->tx_free[--d->ntx_free] * NET_BUF_BYTES;
-	memset(buf, 0, NET_HDR_BYTES); /* no offloads: flags, gso_type and the rest zero */
+	memcpy(buf, &hdr, NET_HDR_BYTES);
 	for (unsigned i = 0; i < nparts; off += parts[i].len, i++)
 		memcpy(buf + off, parts[i].data, parts[i].len);
 	out = (struct virtq_buf){ buf, (uint32_t)(NET_HDR_BYTES + len) };
@@ -127,6 +138,20 @@ static int vnet_sendv(struct netdev *dev, const struct netdev_part *parts, unsig
 
 static void vnet_release(struct netdev *dev, struct netdev_frame *frame);
 
+/* What the header says of a frame's checksum (only a GUEST_CSUM device says anything). */
+static enum netdev_csum rx_csum(const struct vnet *d, const struct virtio_net_hdr *h)
+{
+	if (!(d->dev.offloads & NETDEV_RX_CSUM))
+		return NETDEV_CSUM_UNCHECKED;
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return NETDEV_CSUM_PARTIAL;
+	return h->flags & VIRTIO_NET_HDR_F_DATA_VALID ? NETDEV_CSUM_VALID : NETDEV_CSUM_UNCHECKED;
+}
+
+/*
+ * One buffer: a frame's first part (after the header, which says how many
+ * buffers the frame took), or the next part of the frame under way.
+ */
 static int vnet_receive(struct netdev *dev, struct netdev_frame *frame, uint64_t deadline_ns)
 {
 	struct vnet *d = (struct vnet *)dev;
@@ -138,10 +163,26 @@ static int vnet_receive(struct netdev *dev, struct netdev_frame *frame, uint64_t
 		check_queues(d);
 		if (d->failed)
 			return -EIO;
+		if (buf && d->rx_more) {
+			*frame = (struct netdev_frame){ .data = buf, .len = len, .priv = buf };
+			d->rx_more--;
+			return 0;
+		}
 		if (buf && len > NET_HDR_BYTES) {
-			frame->data = buf + NET_HDR_BYTES;
-			frame->len = len - NET_HDR_BYTES;
-			frame->priv = buf;
+			struct virtio_net_hdr h;
+
+			memcpy(&h, buf, sizeof(h));
+			if (h.num_buffers > 1 && !(d->vdev.features & (1ull << VIRTIO_NET_F_MRG_RXBUF)))
+				h.num_buffers = 1; /* not negotiated: meaningless [5.1.6.4] */
+			if (h.num_buffers == 0 || h.num_buffers > d->nrx) {
+				fail_device(d, "a frame in more receive buffers than were posted");
+				continue;
+			}
+			*frame = (struct netdev_frame){ .data = buf + NET_HDR_BYTES,
+							.len = len - NET_HDR_BYTES, .priv = buf,
+							.more = h.num_buffers - 1u,
+							.csum = rx_csum(d, &h) };
+			d->rx_more = frame->more;
 			return 0;
 		}
 		if (buf) { /* a runt: give it straight back */
@@ -194,8 +235,10 @@ int virtio_net_attach(struct virtio_dev *vdev)
 {
 	struct virtio_net_config cfg;
 	struct vnet *d;
+	/* Long segments only together with mergeable buffers: a receive buffer holds 2 KiB. */
 	uint64_t want = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_MTU) |
-			(1ull << VIRTIO_F_RING_EVENT_IDX);
+			(1ull << VIRTIO_F_RING_EVENT_IDX) | (1ull << VIRTIO_NET_F_CSUM) |
+			(1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_MRG_RXBUF);
 	int rc;
 
 	d = calloc(1, sizeof(*d));
@@ -203,6 +246,8 @@ int virtio_net_attach(struct virtio_dev *vdev)
 		return -ENOMEM;
 	d->vdev = *vdev;
 	snprintf(d->vdev.name, sizeof(d->vdev.name), "virtio-net%u", nnics);
+	if (virtio_mmio_offered(&d->vdev) & (1ull << VIRTIO_NET_F_MRG_RXBUF))
+		want |= 1ull << VIRTIO_NET_F_GUEST_TSO4;
 	rc = virtio_mmio_negotiate(&d->vdev, want);
 	if (!rc)
 		rc = virtio_mmio_setup_queue(&d->vdev, VIRTIO_NET_Q_RX, &d->rx, NET_QUEUE_SIZE);
@@ -222,6 +267,12 @@ int virtio_net_attach(struct virtio_dev *vdev)
 	}
 	virtio_mmio_config(&d->vdev, 0, &cfg, sizeof(cfg));
 	d->dev.ops = &vnet_ops;
+	if (d->vdev.features & (1ull << VIRTIO_NET_F_GUEST_CSUM))
+		d->dev.offloads |= NETDEV_RX_CSUM;
+	if (d->vdev.features & (1ull << VIRTIO_NET_F_CSUM))
+		d->dev.offloads |= NETDEV_TX_CSUM;
+	if (d->vdev.features & (1ull << VIRTIO_NET_F_GUEST_TSO4))
+		d->dev.offloads |= NETDEV_RX_LARGE;
 	snprintf(d->dev.name, sizeof(d->dev.name), "%s", d->vdev.name);
 	memcpy(d->dev.mac, cfg.mac, 6);
 	d->dev.mtu = (d->vdev.features & (1ull << VIRTIO_NET_F_MTU)) && cfg.mtu ? cfg.mtu : 1500;

@@ -144,7 +144,7 @@ static void reclaim_tx(struct netfront *f)
 }
 
 static int nf_sendv(struct netdev *dev, const struct netdev_part *parts, unsigned nparts,
-		    size_t len)
+		    size_t len, const struct netdev_tx_csum *csum)
 {
 	struct netfront *f = (struct netfront *)dev;
 	struct netif_tx_request *r;
@@ -152,6 +152,7 @@ static int nf_sendv(struct netdev *dev, const struct netdev_part *parts, unsigne
 	size_t off = 0;
 	uint16_t id;
 
+	(void)csum; /* never asked for: netfront offers no offload */
 	if (len > TX_BUF)
 		return -EMSGSIZE;
 	for (;;) {
@@ -194,6 +195,8 @@ static int nf_receive(struct netdev *dev, struct netdev_frame *frame, uint64_t d
 				frame->data = f->rx_pages + (size_t)r.id * PAGE + r.offset;
 				frame->len = (size_t)r.status;
 				frame->priv = (void *)(uintptr_t)r.id;
+				frame->more = 0;
+				frame->csum = NETDEV_CSUM_UNCHECKED;
 				return 0;
 			}
 			post_rx(f, r.id); /* an error or a fragment: the slot goes straight back */
