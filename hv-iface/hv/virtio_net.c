@@ -364,26 +364,38 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-int virtio_net_parse_mac_opt(const char *arg, const char *opt, const char *want, uint8_t mac[6],
-			     bool *given)
+int virtio_net_parse_opts(const char *arg, const char *opts, const char *want,
+			  struct virtio_net_opts *o)
 {
-	uint8_t m[6];
+	while (*opts) {
+		const char *end = strchr(opts + 1, ',');
+		size_t len = end ? (size_t)(end - opts - 1) : strlen(opts + 1);
+		char tok[32];
+		uint8_t m[6];
 
-	if (*opt == '\0')
-		return 0;
-	if (strncmp(opt, ",mac=", 5) != 0 || parse_mac(opt + 5, m)) {
-		fprintf(stderr, "hv: --net=%s: want %s\n", arg, want);
-		return HV_EXIT_USAGE;
+		if (*opts != ',' || len >= sizeof(tok))
+			goto bad;
+		memcpy(tok, opts + 1, len);
+		tok[len] = '\0';
+		opts += 1 + len;
+		if (strcmp(tok, "offload=off") == 0 || strcmp(tok, "offload=on") == 0) {
+			o->no_offload = tok[9] == 'f';
+			continue;
+		}
+		if (strncmp(tok, "mac=", 4) != 0 || parse_mac(tok + 4, m))
+			goto bad;
+		if (m[0] & 1) {
+			fprintf(stderr, "hv: --net=%s: %s is a multicast address; a NIC needs a "
+					"unicast one (first byte even)\n", arg, tok + 4);
+			return HV_EXIT_USAGE;
+		}
+		memcpy(o->mac, m, 6);
+		o->mac_given = true;
 	}
-	if (m[0] & 1) {
-		fprintf(stderr, "hv: --net=%s: %s is a multicast address; a NIC needs a unicast "
-				"one (first byte even)\n", arg, opt + 5);
-		return HV_EXIT_USAGE;
-	}
-	memcpy(mac, m, 6);
-	if (given)
-		*given = true;
 	return 0;
+bad:
+	fprintf(stderr, "hv: --net=%s: want %s\n", arg, want);
+	return HV_EXIT_USAGE;
 }
 
 bool virtio_net_rx_holds_header(struct virtio_dev *d, const struct virtq_chain *c)
@@ -410,10 +422,12 @@ void virtio_net_setup(struct virtio_dev *d, const uint8_t mac[6])
 	d->config_size = sizeof(cfg);
 }
 
-/* TAP[,mac=xx:xx:xx:xx:xx:xx] */
-static int parse_net_arg(const char *arg, struct virtio_net *n)
+/* TAP[,mac=xx:xx:xx:xx:xx:xx][,offload=off] */
+static int parse_net_arg(const char *arg, struct virtio_net *n, struct virtio_net_opts *o)
 {
-	static const char want[] = "TAP or TAP,mac=xx:xx:xx:xx:xx:xx";
+	int rc;
+
+	static const char want[] = "TAP, then ,mac=xx:xx:xx:xx:xx:xx or ,offload=on|off if you like";
 	const char *comma = strchr(arg, ',');
 	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
 
@@ -424,8 +438,10 @@ static int parse_net_arg(const char *arg, struct virtio_net *n)
 	}
 	memcpy(n->ifname, arg, len);
 	n->ifname[len] = '\0';
-	virtio_net_mac_from_name(n->ifname, n->mac);
-	return virtio_net_parse_mac_opt(arg, arg + len, want, n->mac, NULL);
+	virtio_net_mac_from_name(n->ifname, o->mac);
+	rc = virtio_net_parse_opts(arg, arg + len, want, o);
+	memcpy(n->mac, o->mac, 6);
+	return rc;
 }
 
 /* The interface's tun flags (IFF_TAP...), or -ENOENT for an interface that is not tun/tap. */
@@ -508,6 +524,7 @@ err_close:
 
 int virtio_net_add(struct hv_vm *vm, const char *arg)
 {
+	struct virtio_net_opts opts = { 0 };
 	struct virtio_net *n;
 	int rc;
 
@@ -520,7 +537,7 @@ int virtio_net_add(struct hv_vm *vm, const char *arg)
 		return HV_EXIT_OSERR;
 	}
 	n->tap_fd = -1;
-	rc = parse_net_arg(arg, n);
+	rc = parse_net_arg(arg, n, &opts);
 	if (rc)
 		goto err_free;
 	rc = tap_open(n, arg);
@@ -537,10 +554,11 @@ int virtio_net_add(struct hv_vm *vm, const char *arg)
 	n->dev.be = &net_backend;
 	n->dev.host_fd = n->tap_fd;
 	virtio_net_setup(&n->dev, n->mac);
-	n->dev.features |= 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_GUEST_CSUM |
-			   1ull << VIRTIO_NET_F_GUEST_TSO4 | 1ull << VIRTIO_NET_F_GUEST_TSO6 |
-			   1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6 |
-			   1ull << VIRTIO_NET_F_MRG_RXBUF;
+	if (!opts.no_offload)
+		n->dev.features |= 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_GUEST_CSUM |
+				   1ull << VIRTIO_NET_F_GUEST_TSO4 | 1ull << VIRTIO_NET_F_GUEST_TSO6 |
+				   1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6 |
+				   1ull << VIRTIO_NET_F_MRG_RXBUF;
 	n->rx_need = sizeof(struct virtio_net_hdr) + VIRTIO_NET_FRAME_MAX;
 	/* From here the VM owns n and frees it. */
 	return virtio_dev_add(vm, &n->dev);

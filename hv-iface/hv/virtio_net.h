@@ -23,13 +23,20 @@ bool virtio_net_rx_holds_header(struct virtio_dev *d, const struct virtq_chain *
 /* A stable default MAC: locally administered, unicast, the rest a hash of seed. */
 void virtio_net_mac_from_name(const char *seed, uint8_t mac[6]);
 
+/* What --net=...,OPTIONS may say besides the NIC's place. */
+struct virtio_net_opts {
+	uint8_t mac[6];
+	bool mac_given;
+	bool no_offload; /* offload=off: offer no checksum, segmentation or merging offload */
+};
+
 /*
- * What follows the name in --net=arg: opt is "" or ",mac=xx:xx:xx:xx:xx:xx".
- * Sets mac (and *given, if not NULL) when a MAC is given. Returns 0, or
- * HV_EXIT_USAGE after a message saying it wants want.
+ * What follows the name in --net=arg: opts is "" or options each after a
+ * comma: mac=xx:xx:xx:xx:xx:xx, offload=on|off. Returns 0, or HV_EXIT_USAGE
+ * after a message saying it wants want.
  */
-int virtio_net_parse_mac_opt(const char *arg, const char *opt, const char *want, uint8_t mac[6],
-			     bool *given);
+int virtio_net_parse_opts(const char *arg, const char *opts, const char *want,
+			  struct virtio_net_opts *o);
 
 /* virtio_net_switch.c: --net=switch:NAME[,mac=...], as virtio_net_add() (which calls it). */
 int virtio_net_switch_add(struct hv_vm *vm, const char *arg);

@@ -3,7 +3,10 @@
  * virtio-net on a port of hv's in-process switch (vswitch.c): NICs of one
  * VM, or of several, reach each other with no tap. A frame moves with one
  * copy, from the sender's transmit chain straight into the receiver's next
- * posted receive chain, on the sender's I/O thread.
+ * posted receive chain, on the sender's I/O thread. The sender's virtio-net
+ * header goes along unchanged: a checksum it left partial reaches a receiver
+ * that took GUEST_CSUM as it was sent, and is completed here for one that
+ * did not.
  *
  * Locks, in the one order they are ever taken:
  *
@@ -45,6 +48,8 @@ struct switch_nic {
 	struct vswitch_port port;
 	uint8_t mac[6];
 	uint64_t tx_dropped; /* frames refused before the switch: malformed or too long */
+	uint64_t features;   /* the driver's, as of FEATURES_OK; under the NIC's lock */
+	uint64_t summed;     /* partial checksums completed for this receiver */
 };
 
 static struct switch_nic *to_nic(const struct virtio_dev *d)
@@ -78,19 +83,73 @@ static void copy_iov(const struct iovec *to, unsigned nto, const struct iovec *f
 	}
 }
 
+/* The ones' complement sum of the bytes [off, off + len) of the iovecs, as a big-endian sum. */
+static uint32_t sum_iov(const struct iovec *iov, unsigned n, size_t off, size_t len)
+{
+	uint64_t sum = 0;
+	size_t at = 0; /* the offset of the next byte within the span: its byte lane */
+
+	for (unsigned i = 0; i < n && len > 0; i++) {
+		const uint8_t *b = iov[i].iov_base;
+		size_t take;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		take = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
+		for (size_t k = 0; k < take; k++, at++)
+			sum += (at & 1) ? b[off + k] : (uint32_t)b[off + k] << 8;
+		len -= take;
+		off = 0;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)sum;
+}
+
+/* Write the 16-bit value v (big-endian) at byte off of the iovecs. */
+static void put16_iov(const struct iovec *iov, unsigned n, size_t off, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	for (unsigned i = 0, k = 0; i < n && k < 2; i++) {
+		while (k < 2 && off < iov[i].iov_len)
+			((uint8_t *)iov[i].iov_base)[off++] = b[k++];
+		off -= off >= iov[i].iov_len ? iov[i].iov_len : 0;
+	}
+}
+
+/*
+ * The receiver did not take GUEST_CSUM: finish the checksum the sender left
+ * partial, in the receiver's copy of the frame [5.1.6.2]. Where it goes was
+ * checked at send (it lies in the frame).
+ */
+static void complete_csum(struct switch_nic *n, const struct iovec *to, unsigned k,
+			  const struct virtio_net_hdr *h, size_t len)
+{
+	uint16_t sum = (uint16_t)~sum_iov(to, k, h->csum_start, len - h->csum_start);
+
+	put16_iov(to, k, (size_t)h->csum_start + h->csum_offset, sum);
+	n->summed++;
+}
+
 /*
  * The switch's lock held, on the sender's thread: put one frame into this
  * NIC's next receive chain, checked as every chain is, and signal its port.
- * A sender over its share gets none of the queue's last chains.
+ * A sender over its share gets none of the queue's last chains. meta is the
+ * sender's header (checked by it): passed on, or its partial checksum done.
  */
 static int nic_deliver(struct vswitch_port *p, const struct iovec *frame, unsigned nr_iov,
-		       size_t len, bool over_share)
+		       size_t len, bool over_share, const void *meta)
 {
 	struct switch_nic *n = virtio_container_of(p, struct switch_nic, port);
 	struct virtio_dev *d = &n->dev;
 	struct virtq_dev *rx = &d->q[VIRTIO_NET_Q_RX].vq;
-	/* No MRG_RXBUF: one chain per frame [5.1.6.3.1]; no offloads: all else zero. */
+	const struct virtio_net_hdr *sent = meta;
+	/* One chain per frame, whatever MRG_RXBUF says (a frame fits one) [5.1.6.3.1]. */
 	struct virtio_net_hdr hdr = { .num_buffers = 1 };
+	bool partial = sent && (sent->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
 	struct iovec to[HV_VIRTQ_SIZE_MAX];
 	struct virtq_chain c;
 	unsigned k;
@@ -116,9 +175,16 @@ static int nic_deliver(struct vswitch_port *p, const struct iovec *frame, unsign
 		virtq_dev_unpop(rx);
 		goto out;
 	}
-	virtq_chain_write(&c, 0, &hdr, sizeof(hdr));
 	k = virtq_iov_slice(c.iov + c.nr_out, c.nr_in, sizeof(hdr), len, to);
 	copy_iov(to, k, frame, nr_iov);
+	if (partial && (n->features & (1ull << VIRTIO_NET_F_GUEST_CSUM))) {
+		hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		hdr.csum_start = sent->csum_start;
+		hdr.csum_offset = sent->csum_offset;
+	} else if (partial) {
+		complete_csum(n, to, k, sent, len);
+	}
+	virtq_chain_write(&c, 0, &hdr, sizeof(hdr));
 	d->q[VIRTIO_NET_Q_RX].bytes += len;
 	virtio_queue_push(d, VIRTIO_NET_Q_RX, c.head, (uint32_t)(sizeof(hdr) + len));
 	rc = 0;
@@ -129,23 +195,33 @@ out:
 
 /*
  * Switch lock and our lock held: one frame out to the switch. The driver's
- * header can ask for nothing (no offload was offered), so it is skipped.
+ * header is copied and checked: the only offload offered is a partial
+ * checksum (CSUM), which must lie inside the frame; all else must be zero.
  */
 static int64_t nic_tx_chain(struct virtio_dev *d, unsigned q, struct virtq_chain *c)
 {
 	struct switch_nic *n = to_nic(d);
 	struct iovec frame[HV_VIRTQ_SIZE_MAX];
+	struct virtio_net_hdr hdr;
 	uint64_t len;
 	unsigned k;
 
-	if (c->out_len < sizeof(struct virtio_net_hdr) ||
-	    c->out_len - sizeof(struct virtio_net_hdr) > VIRTIO_NET_FRAME_MAX) {
+	if (c->out_len < sizeof(hdr) || c->out_len - sizeof(hdr) > VIRTIO_NET_FRAME_MAX ||
+	    virtq_chain_read(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
 		n->tx_dropped++;
 		return 0;
 	}
-	len = c->out_len - sizeof(struct virtio_net_hdr);
-	k = virtq_iov_slice(c->iov, c->nr_out, sizeof(struct virtio_net_hdr), len, frame);
-	vswitch_send(&n->port, frame, k, (size_t)len, hv_now_ns());
+	len = c->out_len - sizeof(hdr);
+	if (hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+	    (hdr.flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) ||
+	    ((hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	     (!(n->features & (1ull << VIRTIO_NET_F_CSUM)) ||
+	      (uint64_t)hdr.csum_start + hdr.csum_offset + 2 > len))) {
+		n->tx_dropped++;
+		return 0;
+	}
+	k = virtq_iov_slice(c->iov, c->nr_out, sizeof(hdr), len, frame);
+	vswitch_send(&n->port, frame, k, (size_t)len, hv_now_ns(), &hdr);
 	d->q[q].bytes += len;
 	return 0; /* the device wrote nothing into the chain */
 }
@@ -170,13 +246,13 @@ static void nic_stats(const struct virtio_dev *d, char *buf, size_t len)
 	snprintf(buf, len,
 		 "switch %s port %u: rx %llu packets %llu bytes (%llu dropped, %llu refused over "
 		 "share), tx %llu packets %llu bytes (%llu dropped); %llu forwarded, %llu flooded, "
-		 "%llu filtered",
+		 "%llu filtered; %llu partial checksums completed",
 		 vswitch_name(n->port.sw), n->port.id, (unsigned long long)d->q[0].chains,
 		 (unsigned long long)d->q[0].bytes, (unsigned long long)c.dropped,
 		 (unsigned long long)c.refused, (unsigned long long)d->q[1].chains,
 		 (unsigned long long)d->q[1].bytes, (unsigned long long)n->tx_dropped,
 		 (unsigned long long)c.forwarded, (unsigned long long)c.flooded,
-		 (unsigned long long)c.filtered);
+		 (unsigned long long)c.filtered, (unsigned long long)n->summed);
 }
 
 static void nic_destroy(struct virtio_dev *d)
@@ -187,25 +263,34 @@ static void nic_destroy(struct virtio_dev *d)
 	free(n);
 }
 
+/* vCPU thread, lock held: the receive side reads them under the same lock. */
+static int nic_set_features(struct virtio_dev *d, uint64_t f)
+{
+	to_nic(d)->features = f;
+	return 0;
+}
+
 static const struct virtio_backend switch_nic_backend = {
 	.kind = "virtio-net",
 	.virtio_id = VIRTIO_ID_NET,
 	.nr_queues = 2,
 	.serve_chain = nic_tx_chain, /* TX only: RX is filled by the senders */
+	.set_features = nic_set_features,
 	.drain_queues = 1u << VIRTIO_NET_Q_TX,
 	.kick = nic_kick,
 	.stats = nic_stats,
 	.destroy = nic_destroy,
 };
 
-/* switch:NAME[,mac=xx:xx:xx:xx:xx:xx] */
+/* switch:NAME[,mac=xx:xx:xx:xx:xx:xx][,offload=off] */
 int virtio_net_switch_add(struct hv_vm *vm, const char *arg)
 {
-	static const char want[] = "switch:NAME or switch:NAME,mac=xx:xx:xx:xx:xx:xx";
+	static const char want[] = "switch:NAME, then ,mac=xx:xx:xx:xx:xx:xx or ,offload=on|off "
+				   "if you like";
+	struct virtio_net_opts opts = { 0 };
 	const char *name = arg + strlen("switch:"), *comma = strchr(name, ',');
 	size_t len = comma ? (size_t)(comma - name) : strlen(name);
 	char sw_name[VSWITCH_NAME_MAX + 1], seed[VSWITCH_NAME_MAX + 16];
-	bool mac_given = false;
 	struct switch_nic *n;
 	int rc;
 
@@ -221,7 +306,8 @@ int virtio_net_switch_add(struct hv_vm *vm, const char *arg)
 		fprintf(stderr, "hv: --net=%s: out of memory\n", arg);
 		return HV_EXIT_OSERR;
 	}
-	rc = virtio_net_parse_mac_opt(arg, name + len, want, n->mac, &mac_given);
+	rc = virtio_net_parse_opts(arg, name + len, want, &opts);
+	memcpy(n->mac, opts.mac, 6);
 	if (rc) {
 		free(n);
 		return rc;
@@ -239,10 +325,13 @@ int virtio_net_switch_add(struct hv_vm *vm, const char *arg)
 	}
 	n->dev.outer_lock = vswitch_lock(n->port.sw);
 	/* Distinct per NIC on the switch, and the same at every run of the same command line. */
-	if (!mac_given) {
+	if (!opts.mac_given) {
 		snprintf(seed, sizeof(seed), "%s:%u", sw_name, n->port.id);
 		virtio_net_mac_from_name(seed, n->mac);
 	}
 	virtio_net_setup(&n->dev, n->mac);
+	/* Checksums travel partial between guests; no TSO: frames stay within the MTU here. */
+	if (!opts.no_offload)
+		n->dev.features |= 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_GUEST_CSUM;
 	return 0;
 }

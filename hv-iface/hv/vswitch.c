@@ -236,9 +236,9 @@ static void count_share(struct vswitch_share *s, const struct vswitch_port *from
 }
 
 static void deliver(struct vswitch_port *from, struct vswitch_port *to, const struct iovec *frame,
-		    unsigned nr_iov, size_t len)
+		    unsigned nr_iov, size_t len, const void *meta)
 {
-	int rc = to->deliver(to, frame, nr_iov, len, over_share(&to->share, from));
+	int rc = to->deliver(to, frame, nr_iov, len, over_share(&to->share, from), meta);
 
 	if (rc == 0) {
 		to->count.delivered++;
@@ -264,7 +264,7 @@ static void read_macs(const struct iovec *frame, unsigned nr_iov, uint8_t macs[1
 }
 
 enum vswitch_verdict vswitch_send(struct vswitch_port *from, const struct iovec *frame,
-				  unsigned nr_iov, size_t len, uint64_t now_ns)
+				  unsigned nr_iov, size_t len, uint64_t now_ns, const void *meta)
 {
 	static const uint8_t zero[6];
 	struct vswitch *sw = from->sw;
@@ -284,13 +284,13 @@ enum vswitch_verdict vswitch_send(struct vswitch_port *from, const struct iovec 
 		goto filtered; /* the destination is behind the sender's own port */
 	if (to) {
 		from->count.forwarded++;
-		deliver(from, to, frame, nr_iov, len);
+		deliver(from, to, frame, nr_iov, len, meta);
 		return VSWITCH_FORWARDED;
 	}
 	from->count.flooded++;
 	for (to = sw->ports; to; to = to->next)
 		if (to != from)
-			deliver(from, to, frame, nr_iov, len);
+			deliver(from, to, frame, nr_iov, len, meta);
 	return VSWITCH_FLOODED;
 
 filtered:

@@ -35,7 +35,7 @@ struct vswitch_port;
  * counted as dropped.
  */
 typedef int (*vswitch_deliver_fn)(struct vswitch_port *to, const struct iovec *frame,
-				  unsigned nr_iov, size_t len, bool over_share);
+				  unsigned nr_iov, size_t len, bool over_share, const void *meta);
 
 /* What happened to the frames a port sent, and to those sent to it. */
 struct vswitch_counters {
@@ -111,10 +111,12 @@ enum vswitch_verdict {
  * and one for an unknown or forgotten destination to every other port, one
  * for a learned destination to that port alone, and never one back to its
  * sender. A runt (under 14 bytes) and a frame from a multicast or all-zero
- * address go nowhere and teach nothing.
+ * address go nowhere and teach nothing. meta is the sender's, handed to
+ * every deliver unchanged and never read by the switch (a NIC's virtio-net
+ * header, offloads and all).
  */
 enum vswitch_verdict vswitch_send(struct vswitch_port *from, const struct iovec *frame,
-				  unsigned nr_iov, size_t len, uint64_t now_ns);
+				  unsigned nr_iov, size_t len, uint64_t now_ns, const void *meta);
 
 /* p's counters, read under the switch's lock. */
 void vswitch_port_counters(struct vswitch_port *p, struct vswitch_counters *out);

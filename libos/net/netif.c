@@ -141,7 +141,7 @@ static bool transport_sum_ok(struct pbuf *p)
 	pbuf_remove_header(p, SIZEOF_ETH_HDR + ihl);
 	ok = ip_chksum_pseudo_partial(p, IPH_PROTO(ip), (u16_t)(len - ihl), (u16_t)(len - ihl),
 				      &src, &dst) == 0;
-	pbuf_add_header(p, SIZEOF_ETH_HDR + ihl);
+	pbuf_add_header_force(p, SIZEOF_ETH_HDR + ihl); /* a lent pbuf grows back only by force */
 	return ok;
 }
 

@@ -54,7 +54,7 @@ dev_case "--net: not a tap" 69 "lo is not a tap device (not a tun/tap interface)
 	-- --net=lo "$DEV_HELLO"
 dev_case "--net: name too long" 64 "a network interface name has 1 to 15 characters" \
 	-- --net=a_name_of_16_chr "$DEV_HELLO"
-dev_case "--net: bad mac" 64 "want TAP or TAP,mac=xx:xx:xx:xx:xx:xx" \
+dev_case "--net: bad mac" 64 "want TAP, then ,mac=xx:xx:xx:xx:xx:xx or ,offload=on|off if you like" \
 	-- --net=lo,mac=02:00:00:00:00 "$DEV_HELLO"
 dev_case "--net: multicast mac" 64 "01:00:5e:00:00:01 is a multicast address" \
 	-- --net=lo,mac=01:00:5e:00:00:01 "$DEV_HELLO"

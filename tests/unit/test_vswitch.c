@@ -34,10 +34,13 @@ static struct test_port ports[NR_PORTS];
 #define C (&ports[2])
 
 static int record(struct vswitch_port *to, const struct iovec *frame, unsigned nr_iov, size_t len,
-		  bool over_share)
+		  bool over_share, const void *meta)
 {
 	struct test_port *t = (struct test_port *)((char *)to - offsetof(struct test_port, port));
 	size_t off = 0;
+
+	CHECK(meta != NULL); /* the sender's, passed through */
+	(void)meta;
 
 	if (t->full)
 		return -ENOBUFS;
@@ -94,7 +97,7 @@ static enum vswitch_verdict send_at(struct test_port *p, const uint8_t dst[6],
 	else
 		iov[2].iov_len = len - 9;
 	pthread_mutex_lock(vswitch_lock(p->port.sw));
-	v = vswitch_send(&p->port, iov, len < 9 ? 1 : 3, len, now);
+	v = vswitch_send(&p->port, iov, len < 9 ? 1 : 3, len, now, &p->port);
 	pthread_mutex_unlock(vswitch_lock(p->port.sw));
 	for (unsigned i = 0; i < NR_PORTS; i++)
 		if (ports[i].got &&
