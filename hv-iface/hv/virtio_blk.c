@@ -221,18 +221,26 @@ static void ring_done(void *arg, uint64_t tag, int32_t res)
 }
 
 /*
- * Run what the ring holds. If the ring itself fails, its requests are done
- * again by hand: a read or write said twice leaves the same bytes.
+ * Run what the ring holds. If the ring itself fails, it is closed for good
+ * (what it still held cannot be told from what a later batch would queue)
+ * and its requests are done again by hand: a read or write said twice
+ * leaves the same bytes.
  */
 static void ring_flush(struct virtio_blk *b, unsigned q, unsigned *pending, unsigned npending)
 {
 	struct ring_batch rb = { b, q };
+	int rc;
 
 	if (npending == 0)
 		return;
 	b->ring_ops += npending;
-	if (uring_run(&b->ring, ring_done, &rb) == 0)
+	rc = uring_run(&b->ring, ring_done, &rb);
+	if (rc == 0)
 		return;
+	fprintf(stderr, "hv: %s: %s: io_uring_enter: %s; its requests go one by one from now\n",
+		b->dev.vm->name, b->dev.name, strerror(-rc));
+	uring_close(&b->ring);
+	b->no_ring = rc;
 	for (unsigned i = 0; i < npending; i++) {
 		struct blk_slot *s = &b->slot[pending[i]];
 
