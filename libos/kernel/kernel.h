@@ -19,6 +19,14 @@ void fs_init(void);   /* mounts the image's own archive at "/", if it has one */
 void evtchn_init(const struct boot *boot);
 void gnttab_init(const struct boot *boot);
 
+/*
+ * A driver is owed n more (or, negative, fewer) completions that the device
+ * will send within microseconds (a disk request in flight). While any is
+ * owed, an idle vCPU polls for events a little before it blocks; otherwise
+ * it blocks at once, and leaves the CPU to whoever will send it something.
+ */
+void sched_owed(int n);
+
 /* Run the handlers of pending event-channel ports; the scheduler calls it. */
 void evtchn_dispatch(void);
 /* Is an event waiting for the next dispatch? A read of the shared-info page. */

@@ -53,6 +53,7 @@ static void fail_device(struct vblk *d, const char *why)
 			d->q.slots[i].token = NULL;
 			finish(req, -EIO);
 		}
+	sched_owed(-(int)d->in_flight);
 	d->in_flight = 0;
 	wait_queue_wake_all(&d->space);
 }
@@ -68,6 +69,7 @@ static void on_event(evtchn_port_t port, void *arg)
 	while ((req = virtq_get_used(&d->q, &len))) {
 		any = true;
 		d->in_flight--;
+		sched_owed(-1);
 		if (len < 1)
 			finish(req, -EIO); /* the device wrote no status byte */
 		else
@@ -129,6 +131,7 @@ static int vblk_queue(struct blkdev *dev, struct blk_request *req)
 	if (rc)
 		return rc;
 	d->in_flight++;
+	sched_owed(1);
 	return 0;
 }
 
