@@ -209,23 +209,30 @@ void super_write(struct aof *l, const struct aof_super *sb)
 static int log_reserve(void *arg, size_t bytes, bool frees)
 {
 	struct aof *l = arg;
-	int rc = 0;
+	int rc;
 
 	if (bytes > AOF_PAYLOAD_MAX)
 		return -ENOSPC;
-	/* While a rewrite runs, a record goes to both logs until the rewrite switches. */
-	if (l->next && stream_room(l->next, frees) < bytes) {
-		if (l->switched)
+	/* The committed log takes every record until a rewrite switches ... */
+	if (!l->switched) {
+		if (stream_room(l->cur, frees) < bytes)
 			goto full;
-		rewrite_abort(l, "its region filled up before it was done");
-	}
-	if (!l->switched && stream_room(l->cur, frees) < bytes)
-		goto full;
-	if (!l->switched)
 		rc = stream_reserve(l->cur, bytes);
-	if (!rc && l->next)
-		rc = stream_reserve(l->next, bytes);
-	return rc;
+		if (rc)
+			return rc;
+	}
+	/* ... and a rewrite's log each one too: if it cannot, the rewrite gives up (before S). */
+	if (l->next) {
+		rc = stream_room(l->next, frees) < bytes ? -ENOSPC : stream_reserve(l->next, bytes);
+		if (rc == -ENOSPC && l->switched)
+			goto full;
+		if (rc && l->switched)
+			return rc;
+		if (rc)
+			rewrite_abort(l, rc == -ENOSPC ? "its region filled up before it was done"
+						       : "out of memory");
+	}
+	return 0;
 
 full:
 	l->refused++;
