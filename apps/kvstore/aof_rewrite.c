@@ -255,7 +255,8 @@ void rewrite_when_full(struct aof *l)
 	char why[160];
 
 	/* Only when something was appended since the last rewrite, which may be freed. */
-	if (l->rw.running || l->srv->rewrite_percentage == 0 || stream_size(l->cur) <= l->rw.tried_at)
+	if (l->rw.running || l->srv->rewrite_percentage == 0 ||
+	    stream_size(l->cur) <= l->rw.tried_at)
 		return;
 	if (rewrite_start(l, "disk full", why, sizeof(why))) {
 		printf("kvstore: log: full, and no rewrite: %s\n", why);
