@@ -1,16 +1,24 @@
 # SPDX-License-Identifier: MIT
-# kvstore's second image: the same sources built with -DKVSTORE_SKIP_FLUSH, a log that never
-# flushes. It is deliberately broken: the power-loss test (tests/integration/kvstore.sh) must
-# see it lose acknowledged writes, or that test proves nothing.
+# kvstore's deliberately broken images, each the same sources built with one -D. The tests
+# (tests/integration/kvstore.sh) must see each lose acknowledged writes, or they prove nothing:
+#   kvstore-noflush.img      -DKVSTORE_SKIP_FLUSH: a log that never flushes (the power-loss test)
+#   kvstore-earlycommit.img  -DKVSTORE_EARLY_COMMIT: a rewrite that writes its superblock before
+#                            flushing the new log (the power cuts during rewrites)
 
-KVSTORE_NOFLUSH_OBJS := $(patsubst %,$(BUILD)/guest/noflush/%.o,$(wildcard apps/kvstore/*.c))
+# kvstore-variant NAME DEFINE
+define kvstore-variant
+KVSTORE_$(1)_OBJS := $$(patsubst %,$$(BUILD)/guest/$(1)/%.o,$$(wildcard apps/kvstore/*.c))
 
-# A shorter stem than $(BUILD)/guest/%.c.o's, so make picks this rule for these objects.
-$(BUILD)/guest/noflush/%.c.o: %.c $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -DKVSTORE_SKIP_FLUSH -c $< -o $@
+# A shorter stem than $$(BUILD)/guest/%.c.o's, so make picks this rule for these objects.
+$$(BUILD)/guest/$(1)/%.c.o: %.c $$(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(GUEST_CC) $$(GUEST_CFLAGS) -D$(2) -c $$< -o $$@
 
-$(BUILD)/apps/kvstore-noflush.img: $(KVSTORE_NOFLUSH_OBJS) $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
-	$(call link-image,$@,$(KVSTORE_NOFLUSH_OBJS))
+$$(BUILD)/apps/kvstore-$(1).img: $$(KVSTORE_$(1)_OBJS) $$(LIBOS_A) $$(LWIP_A) libos/arch/x86_64/image.ld
+	$$(call link-image,$$@,$$(KVSTORE_$(1)_OBJS))
 
-test-build: $(BUILD)/apps/kvstore-noflush.img
+test-build: $$(BUILD)/apps/kvstore-$(1).img
+endef
+
+$(eval $(call kvstore-variant,noflush,KVSTORE_SKIP_FLUSH))
+$(eval $(call kvstore-variant,earlycommit,KVSTORE_EARLY_COMMIT))

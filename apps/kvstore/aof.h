@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The append-only log on a block device: replay at boot, then one writer
- * thread that group-commits the records write commands append. The format
- * is in aof_record.h.
+ * thread that group-commits the records write commands append, and rewrites
+ * that compact it (aof_rewrite.c). The format is in aof_record.h.
  */
 #ifndef KVSTORE_AOF_H
 #define KVSTORE_AOF_H
@@ -22,18 +22,22 @@ enum aof_fsync {
 const char *aof_fsync_name(enum aof_fsync policy);
 
 /*
- * Replay dev's log into srv's keyspace, then start the writer and set
- * srv->log. One log per appliance. 0, or -errno after a console line that
- * says why (a read-only disk, a sector size other than 512, a read error,
- * a record that checks but does not run, memory).
+ * Find dev's log (formatting a new disk, counting this boot in its
+ * superblock), replay it into srv's keyspace, then start the writer and set
+ * srv->log; automatic rewrites follow srv->rewrite_percentage and
+ * rewrite_min_bytes. One log per appliance. 0, or -errno after a console
+ * line that says why (a read-only disk, a sector size other than 512, a
+ * disk too small or with a damaged superblock, a read error, a record that
+ * checks but does not run, memory).
  */
 int aof_start(struct kv_server *srv, struct blkdev *dev, enum aof_fsync policy);
 
 /*
- * Block until the log holds everything before offset as the policy
- * promises (flushed for always, written otherwise). A device error ends the
- * appliance instead, as Redis does: nothing acknowledged may be lost.
+ * Block until the committed log holds the record of ticket (what the log's
+ * append returned) and every one before it as the policy promises (flushed
+ * for always, written otherwise). A device error ends the appliance
+ * instead, as Redis does: nothing acknowledged may be lost.
  */
-void aof_wait(uint64_t offset);
+void aof_wait(uint64_t ticket);
 
 #endif /* KVSTORE_AOF_H */

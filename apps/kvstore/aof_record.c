@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The log's records: sealing, checking, and the replay scan to the first bad one (aof_record.h). */
+/* The log's superblock and records: encoding, checking, and the replay scan (aof_record.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,74 @@ enum aof_check aof_record_check(const uint8_t *buf, size_t avail, uint64_t room,
 	return AOF_VALID;
 }
 
+/* --- the superblock --------------------------------------------------------------------- */
+
+#define SUPER_CRC_AT (AOF_SECTOR - 4)
+
+int aof_super_new(struct aof_super *sb, uint64_t capacity, uint32_t seed)
+{
+	uint64_t half;
+
+	if (capacity < AOF_DEVICE_MIN)
+		return -ENOSPC;
+	half = (capacity - AOF_REGION_ALIGN) / 2 / AOF_REGION_ALIGN * AOF_REGION_ALIGN;
+	*sb = (struct aof_super){ .active = 0, .generation = 1, .boots = 0, .seed = seed };
+	sb->start[0] = AOF_REGION_ALIGN;
+	sb->start[1] = AOF_REGION_ALIGN + half;
+	sb->bytes[0] = sb->bytes[1] = half;
+	return 0;
+}
+
+void aof_super_encode(const struct aof_super *sb, uint8_t sector[AOF_SECTOR])
+{
+	memset(sector, 0, AOF_SECTOR);
+	put32(sector, AOF_SUPER_MAGIC);
+	put32(sector + 4, sb->active);
+	put64(sector + 8, sb->generation);
+	put64(sector + 16, sb->boots);
+	put32(sector + 24, sb->seed);
+	for (int i = 0; i < 2; i++) {
+		put64(sector + 32 + 16 * i, sb->start[i]);
+		put64(sector + 40 + 16 * i, sb->bytes[i]);
+	}
+	put32(sector + SUPER_CRC_AT, crc32_update(0, sector, SUPER_CRC_AT));
+}
+
+/* A region: aligned, not empty, past sector 0's 4 KiB, within the device. */
+static bool region_fits(uint64_t start, uint64_t bytes, uint64_t capacity)
+{
+	return start % AOF_REGION_ALIGN == 0 && bytes % AOF_REGION_ALIGN == 0 && bytes > 0 &&
+	       start >= AOF_REGION_ALIGN && start <= capacity && bytes <= capacity - start;
+}
+
+enum aof_disk aof_disk_kind(const uint8_t sector[AOF_SECTOR], uint64_t capacity,
+			    struct aof_super *sb)
+{
+	if (get32(sector) == AOF_MAGIC)
+		return AOF_DISK_FORMAT1;
+	if (get32(sector) != AOF_SUPER_MAGIC)
+		return AOF_DISK_NEW;
+	if (get32(sector + SUPER_CRC_AT) != crc32_update(0, sector, SUPER_CRC_AT))
+		return AOF_DISK_DAMAGED;
+	sb->active = get32(sector + 4);
+	sb->generation = get64(sector + 8);
+	sb->boots = get64(sector + 16);
+	sb->seed = get32(sector + 24);
+	for (int i = 0; i < 2; i++) {
+		sb->start[i] = get64(sector + 32 + 16 * i);
+		sb->bytes[i] = get64(sector + 40 + 16 * i);
+		if (!region_fits(sb->start[i], sb->bytes[i], capacity))
+			return AOF_DISK_DAMAGED;
+	}
+	/* The regions must not overlap: each lies wholly before or after the other. */
+	if (sb->active > 1 || (sb->start[0] < sb->start[1] + sb->bytes[1] &&
+			       sb->start[1] < sb->start[0] + sb->bytes[0]))
+		return AOF_DISK_DAMAGED;
+	return AOF_DISK_SUPER;
+}
+
+/* --- replay ------------------------------------------------------------------------------ */
+
 /* The device bytes [win_off, win_off + win_len) held in memory while scanning. */
 struct window {
 	uint8_t *buf;
@@ -92,7 +161,7 @@ static int load(const struct aof_replay *r, struct window *w, uint64_t offset, s
 {
 	uint64_t start = offset - offset % AOF_SECTOR;
 	size_t want = (size_t)(offset - start) + need;
-	uint64_t left = r->capacity - start;
+	uint64_t left = r->limit - start;
 	size_t len;
 	int rc;
 
@@ -117,7 +186,7 @@ static int load(const struct aof_replay *r, struct window *w, uint64_t offset, s
 int aof_replay(const struct aof_replay *r, struct aof_pos *end, uint64_t *records)
 {
 	struct window w = { 0 };
-	struct aof_pos pos = { 0 }, next;
+	struct aof_pos pos = r->start, next;
 	int rc = 0;
 
 	*records = 0;
@@ -131,7 +200,7 @@ int aof_replay(const struct aof_replay *r, struct aof_pos *end, uint64_t *record
 			at = w.buf + (pos.offset - w.off);
 			avail = w.len - (size_t)(pos.offset - w.off);
 		}
-		c = aof_record_check(at, avail, r->capacity - pos.offset, &pos, &len, &need, &next);
+		c = aof_record_check(at, avail, r->limit - pos.offset, &pos, &len, &need, &next);
 
 		if (c == AOF_END)
 			break;

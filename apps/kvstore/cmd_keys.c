@@ -181,13 +181,13 @@ static void cmd_flushall(struct kv_client *c, int argc, const struct kv_str *arg
 }
 
 const struct command key_commands[] = {
-	{ "del", -2, true, cmd_del },
-	{ "exists", -2, false, cmd_exists },
-	{ "keys", 2, false, cmd_keys },
-	{ "scan", -2, false, cmd_scan },
-	{ "ttl", 2, false, cmd_ttl },
-	{ "pttl", 2, false, cmd_pttl },
-	{ "dbsize", 1, false, cmd_dbsize },
-	{ "flushall", -1, true, cmd_flushall },
-	{ NULL, 0, false, NULL },
+	{ "del", -2, CMD_FREE, cmd_del },
+	{ "exists", -2, CMD_READ, cmd_exists },
+	{ "keys", 2, CMD_READ, cmd_keys },
+	{ "scan", -2, CMD_READ, cmd_scan },
+	{ "ttl", 2, CMD_READ, cmd_ttl },
+	{ "pttl", 2, CMD_READ, cmd_pttl },
+	{ "dbsize", 1, CMD_READ, cmd_dbsize },
+	{ "flushall", -1, CMD_FREE, cmd_flushall },
+	{ NULL, 0, CMD_READ, NULL },
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Connection and server commands: PING, ECHO, QUIT, SELECT, COMMAND, CONFIG GET, INFO. */
+/* Server commands: PING, ECHO, QUIT, SELECT, COMMAND, CONFIG GET, INFO, BGREWRITEAOF. */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,17 +69,27 @@ static const char *config_value(const struct kv_server *srv, const char *name, c
 		return ""; /* no snapshots: the log is the only persistence */
 	if (!strcmp(name, "databases"))
 		return "1";
-	snprintf(tmp, len, "%d", srv->port);
+	if (!strcmp(name, "auto-aof-rewrite-percentage"))
+		snprintf(tmp, len, "%u", srv->rewrite_percentage);
+	else if (!strcmp(name, "auto-aof-rewrite-min-size"))
+		snprintf(tmp, len, "%" PRIu64, srv->rewrite_min_bytes);
+	else
+		snprintf(tmp, len, "%d", srv->port);
 	return tmp; /* "port" */
 }
 
 static void cmd_config(struct kv_client *c, int argc, const struct kv_str *argv)
 {
-	static const char *const names[] = { "appendonly", "appendfsync", "save", "databases",
-					     "port" };
+	static const char *const names[] = { "appendonly",
+					     "appendfsync",
+					     "save",
+					     "databases",
+					     "port",
+					     "auto-aof-rewrite-percentage",
+					     "auto-aof-rewrite-min-size" };
 	const size_t nnames = sizeof(names) / sizeof(names[0]);
 	bool hit[sizeof(names) / sizeof(names[0])] = { false };
-	char tmp[16], pattern[128];
+	char tmp[24], pattern[128];
 	long long n = 0;
 
 	if (!str_is(&argv[1], "get")) {
@@ -171,13 +182,36 @@ static void cmd_info(struct kv_client *c, int argc, const struct kv_str *argv)
 	buf_free(&b);
 }
 
+/* Compact the log in the background (aof_rewrite.c); Redis' replies. */
+static void cmd_bgrewriteaof(struct kv_client *c, int argc, const struct kv_str *argv)
+{
+	const struct kv_log *log = c->srv->log;
+	char why[160] = "";
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if (!log) {
+		reply_error(c->out, "ERR no append-only log to rewrite: kvstore runs memory only");
+		return;
+	}
+	rc = log->rewrite(log->arg, why, sizeof(why));
+	if (rc == 0)
+		reply_status(c->out, "Background append only file rewriting started");
+	else if (rc == -EALREADY)
+		reply_error(c->out, "ERR Background append only file rewriting already in progress");
+	else
+		reply_error(c->out, "ERR cannot rewrite the append-only log: %s", why);
+}
+
 const struct command server_commands[] = {
-	{ "ping", -1, false, cmd_ping },
-	{ "echo", 2, false, cmd_echo },
-	{ "quit", -1, false, cmd_quit },
-	{ "select", 2, false, cmd_select },
-	{ "command", -1, false, cmd_command },
-	{ "config", -2, false, cmd_config },
-	{ "info", -1, false, cmd_info },
-	{ NULL, 0, false, NULL },
+	{ "ping", -1, CMD_READ, cmd_ping },
+	{ "echo", 2, CMD_READ, cmd_echo },
+	{ "quit", -1, CMD_READ, cmd_quit },
+	{ "select", 2, CMD_READ, cmd_select },
+	{ "command", -1, CMD_READ, cmd_command },
+	{ "config", -2, CMD_READ, cmd_config },
+	{ "info", -1, CMD_READ, cmd_info },
+	{ "bgrewriteaof", 1, CMD_READ, cmd_bgrewriteaof },
+	{ NULL, 0, CMD_READ, NULL },
 };

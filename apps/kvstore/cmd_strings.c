@@ -208,13 +208,13 @@ static void cmd_mset(struct kv_client *c, int argc, const struct kv_str *argv)
 }
 
 const struct command string_commands[] = {
-	{ "get", 2, false, cmd_get },
-	{ "set", -3, true, cmd_set },
-	{ "incr", 2, true, cmd_incr },
-	{ "decr", 2, true, cmd_decr },
-	{ "incrby", 3, true, cmd_incrby },
-	{ "decrby", 3, true, cmd_decrby },
-	{ "mget", -2, false, cmd_mget },
-	{ "mset", -3, true, cmd_mset },
-	{ NULL, 0, false, NULL },
+	{ "get", 2, CMD_READ, cmd_get },
+	{ "set", -3, CMD_WRITE, cmd_set },
+	{ "incr", 2, CMD_WRITE, cmd_incr },
+	{ "decr", 2, CMD_WRITE, cmd_decr },
+	{ "incrby", 3, CMD_WRITE, cmd_incrby },
+	{ "decrby", 3, CMD_WRITE, cmd_decrby },
+	{ "mget", -2, CMD_READ, cmd_mget },
+	{ "mset", -3, CMD_WRITE, cmd_mset },
+	{ NULL, 0, CMD_READ, NULL },
 };

@@ -62,16 +62,18 @@ void command_log(struct kv_client *c, int argc, const struct kv_str *argv)
 }
 
 /* A write needs its log record's room before it changes anything: afterwards it cannot fail. */
-static int reserve_log(struct kv_client *c, int argc, const struct kv_str *argv)
+static int reserve_log(struct kv_client *c, const struct command *cmd, int argc,
+		       const struct kv_str *argv)
 {
 	const struct kv_log *log = c->srv->log;
 	int rc;
 
 	if (!log || c->replaying)
 		return 0;
-	rc = log->reserve(log->arg, resp_command_size(argc, argv) + KV_LOG_RECORD_SLACK);
+	rc = log->reserve(log->arg, resp_command_size(argc, argv) + KV_LOG_RECORD_SLACK,
+			  cmd->kind == CMD_FREE);
 	if (rc == -ENOSPC)
-		reply_error(c->out, "ERR the append-only log's device is full: writes are refused");
+		reply_error(c->out, KV_ERR_DISK_FULL);
 	else if (rc)
 		reply_error(c->out, KV_ERR_OOM);
 	return rc;
@@ -91,7 +93,7 @@ void command_run(struct kv_client *c, int argc, const struct kv_str *argv)
 		reply_error(c->out, "ERR wrong number of arguments for '%s' command", cmd->name);
 		return;
 	}
-	if (cmd->write && reserve_log(c, argc, argv))
+	if (cmd->kind != CMD_READ && reserve_log(c, cmd, argc, argv))
 		return;
 	cmd->run(c, argc, argv);
 }

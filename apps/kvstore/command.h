@@ -16,13 +16,17 @@
 /* Where write commands record their effects (aof.c on the appliance). */
 struct kv_log {
 	/* Room for a record of up to bytes bytes, so the append that follows cannot fail.
-	 * 0, -ENOSPC (the device is full) or -ENOMEM. */
-	int (*reserve)(void *arg, size_t bytes);
-	/* Append the record of a write's effect (within the reservation). Returns the
-	 * log offset just past it: the writer's reply waits until the log is there. */
+	 * frees: the write only removes keys, and may use the room kept back so that a
+	 * full log can still be emptied. 0, -ENOSPC (the log's region is full) or -ENOMEM. */
+	int (*reserve)(void *arg, size_t bytes, bool frees);
+	/* Append the record of a write's effect (within the reservation). Returns its
+	 * ticket, larger than every earlier one: the writer's reply waits for it. */
 	uint64_t (*append)(void *arg, int argc, const struct kv_str *argv);
 	/* INFO's persistence fields, as "name:value\r\n" lines. */
 	void (*info)(void *arg, struct buf *out);
+	/* Start a rewrite (BGREWRITEAOF). 0, -EALREADY (one is running) or -errno with
+	 * a reason in why[0, len). */
+	int (*rewrite)(void *arg, char *why, size_t len);
 	void *arg;
 };
 
@@ -31,6 +35,8 @@ struct kv_server {
 	struct db db;
 	const struct kv_log *log; /* NULL: memory only */
 	const char *appendfsync;  /* "always", "everysec" or "no" */
+	unsigned rewrite_percentage; /* auto-aof-rewrite-percentage: growth that starts a rewrite */
+	uint64_t rewrite_min_bytes;  /* auto-aof-rewrite-min-size: ... once the log is this big */
 	int64_t start_ms;         /* Unix time at boot, for the uptime */
 	int port;
 	unsigned clients;                /* connected now */
@@ -42,7 +48,7 @@ struct kv_client {
 	struct kv_server *srv;
 	struct buf *out;  /* replies are appended here */
 	int64_t now_ms;   /* Unix time the command runs at */
-	uint64_t log_end; /* log offset that the replies in out wait for */
+	uint64_t log_end; /* log ticket that the replies in out wait for (0: none) */
 	bool quit;        /* QUIT ran: close once the replies so far are sent */
 	bool replaying;   /* a log record: apply it, do not log it again */
 };
@@ -52,10 +58,16 @@ void command_run(struct kv_client *c, int argc, const struct kv_str *argv);
 
 /* --- for the command files ------------------------------------------------------------ */
 
+enum command_kind {
+	CMD_READ,  /* leaves the keyspace alone */
+	CMD_WRITE, /* changes it: a log record is reserved before it runs */
+	CMD_FREE,  /* only removes keys (DEL, FLUSHALL): a write a full log still takes */
+};
+
 struct command {
 	const char *name; /* lower case, as error messages show it */
 	int arity;        /* > 0: exactly this many words, name included; < 0: at least -arity */
-	bool write;       /* changes the keyspace: a log record is reserved before it runs */
+	enum command_kind kind;
 	void (*run)(struct kv_client *c, int argc, const struct kv_str *argv);
 };
 
@@ -70,5 +82,8 @@ bool str_is(const struct kv_str *s, const char *lit);
 #define KV_ERR_NOT_INT "ERR value is not an integer or out of range"
 #define KV_ERR_SYNTAX "ERR syntax error"
 #define KV_ERR_OOM "OOM out of memory: the command was not run"
+#define KV_ERR_DISK_FULL                                                                      \
+	"ERR disk full: the append-only log has no room, the write was not run (DEL, "        \
+	"FLUSHALL or BGREWRITEAOF can make room)"
 
 #endif /* KVSTORE_COMMAND_H */

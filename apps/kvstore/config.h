@@ -27,5 +27,20 @@
 #define KV_LOG_READ_CHUNK (1u << 20) /* bytes read at a time while replaying */
 #define KV_LOG_EVERYSEC_NS 1000000000ull /* appendfsync everysec: at most one flush this often */
 #define KV_LOG_RECORD_SLACK 160 /* bytes a record may need beyond its request (header, PXAT) */
+/* Room in a log's region kept back for writes that only remove keys (DEL, FLUSHALL), so a
+ * full log can still be emptied: this many bytes, or 1/KV_LOG_FREE_SHARE of the region if less. */
+#define KV_LOG_FREE_RESERVE (64u << 10)
+#define KV_LOG_FREE_SHARE 16
+
+/* Rewrites (compaction): automatic ones, as Redis' auto-aof-rewrite-* (kvstore.c's options),
+ * and one when a write finds the log full. */
+#define KV_REWRITE_PERCENTAGE 100      /* start one once the log grew this much since the last
+					* (percent of its size then; 0: never automatically,
+					* not even when full) ... */
+#define KV_REWRITE_MIN_BYTES (1u << 20) /* ... and is at least this many bytes */
+/* How a rewrite works. */
+#define KV_REWRITE_SCAN_KEYS 256          /* keys read per step; connections run between steps */
+#define KV_REWRITE_WRITE_BYTES (256u << 10) /* the new log is written once this much is pending */
+#define KV_REWRITE_MSET_BYTES (64u << 10) /* keys and values per MSET record of the snapshot */
 
 #endif /* KVSTORE_CONFIG_H */

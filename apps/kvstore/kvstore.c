@@ -10,6 +10,11 @@
  *   appendfsync=always|everysec|no  when a write is durable (default always), as in Redis
  *   appendonly=no                   do not use the disk: memory only
  *   timeout=S                       close a connection idle for S seconds (default 0: never)
+ *   auto-aof-rewrite-percentage=P   rewrite the log once it grew P percent since the last
+ *                                   rewrite (default KV_REWRITE_PERCENTAGE; 0: never on its
+ *                                   own, not even when a write finds it full) ...
+ *   auto-aof-rewrite-min-size=N     ... and is at least N bytes (default KV_REWRITE_MIN_BYTES;
+ *                                   N may end in k, kb, m, mb, g, gb, as in Redis)
  *
  * Exit statuses: 2 a bad argument or an unusable log, 3 a log device error
  * after start (aof.c).
@@ -19,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +40,8 @@ struct options {
 	enum aof_fsync policy;
 	bool appendonly;
 	int idle_s;
+	int rewrite_percentage;
+	uint64_t rewrite_min_bytes;
 };
 
 static struct kv_server server;
@@ -52,9 +60,35 @@ static int int_arg(const char *arg, const char *s, long min, long max, int *out)
 	return 0;
 }
 
+/* A byte count as Redis writes them: 5, 5k (5000), 5kb (5120), m, mb, g, gb. 0 or -1. */
+static int size_arg(const char *arg, const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t unit;
+	} units[] = { { "", 1 },	 { "k", 1000 },	      { "kb", 1024 },	  { "m", 1000000 },
+		      { "mb", 1 << 20 }, { "g", 1000000000 }, { "gb", 1u << 30 } };
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (*s < '0' || *s > '9' || errno || strcasecmp(end, units[i].suffix))
+			continue;
+		if (v > UINT64_MAX / units[i].unit)
+			break;
+		*out = v * units[i].unit;
+		return 0;
+	}
+	printf("kvstore: %s: expected a byte count (a number, with k, kb, m, mb, g or gb)\n", arg);
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	*o = (struct options){ KV_DEFAULT_PORT, AOF_FSYNC_ALWAYS, true, 0 };
+	*o = (struct options){ KV_DEFAULT_PORT, AOF_FSYNC_ALWAYS, true, 0, KV_REWRITE_PERCENTAGE,
+			       KV_REWRITE_MIN_BYTES };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -75,6 +109,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 				printf("kvstore: %s: expected always, everysec or no\n", a);
 				return -1;
 			}
+		} else if (!strncmp(a, "auto-aof-rewrite-percentage=", 28)) {
+			if (int_arg(a, a + 28, 0, 1000000, &o->rewrite_percentage))
+				return -1;
+		} else if (!strncmp(a, "auto-aof-rewrite-min-size=", 26)) {
+			if (size_arg(a, a + 26, &o->rewrite_min_bytes))
+				return -1;
 		} else if (!strncmp(a, "appendonly=", 11)) {
 			if (strcmp(a + 11, "yes") && strcmp(a + 11, "no")) {
 				printf("kvstore: %s: expected yes or no\n", a);
@@ -146,6 +186,8 @@ int main(int argc, char **argv)
 	server.start_ms = (int64_t)(t / 1000000);
 	server.port = o.port;
 	server.appendfsync = aof_fsync_name(o.policy);
+	server.rewrite_percentage = (unsigned)o.rewrite_percentage;
+	server.rewrite_min_bytes = o.rewrite_min_bytes;
 	if (open_log(&o))
 		return 2;
 	exp = thread_create("kv-expire", expirer, &server, 0);
