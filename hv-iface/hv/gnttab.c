@@ -11,6 +11,13 @@
  *
  * The map in window page i has handle i. The window has
  * HV_GRANT_WINDOW_SIZE / 4 KiB pages, fewer if the backend offers fewer.
+ *
+ * A grantee's devices may read and write its maps too (a disk read into a
+ * granted page, a frame sent from one): grant_dma finds the granter's page
+ * behind a descriptor in the window, under the host lock, with the device's
+ * lock held for the whole request. An unmap takes the page from the table,
+ * then takes and drops each of the grantee's device locks, so no request
+ * that found the page is still running when the granter gets it back.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,14 +28,16 @@
 #include "backend.h"
 #include "grant_entry.h"
 #include "hv.h"
+#include "virtio_dev.h"
 
 #define WINDOW_PAGES (HV_GRANT_WINDOW_SIZE / HV_PAGE_SIZE)
 
-/* One map a grantee holds. */
+/* One map a grantee holds; written by its vCPU thread under the host lock. */
 struct gnttab_map {
 	domid_t granter; /* 0: the window page is free */
 	bool readonly;
 	uint32_t ref;
+	uint32_t frame; /* the granter's page */
 };
 
 struct gnttab {
@@ -45,6 +54,27 @@ struct gnttab {
 	struct gnttab_map map[WINDOW_PAGES];
 };
 
+static void *grant_dma(struct hv_vm *vm, uint64_t gpa, uint64_t len, bool write)
+{
+	uint64_t off = gpa - HV_GRANT_WINDOW, i = off / HV_PAGE_SIZE;
+	struct gnttab_map m = { 0 };
+	struct hv_vm *granter = NULL;
+
+	/* Within one window page: the next page may be another granter's. */
+	if (gpa < HV_GRANT_WINDOW || i >= vm->gnt->nr_pages || len == 0 ||
+	    len > HV_PAGE_SIZE - off % HV_PAGE_SIZE)
+		return NULL;
+	pthread_mutex_lock(&vm->host->lock);
+	m = vm->gnt->map[i];
+	if (m.granter)
+		granter = vm->host->dom[m.granter];
+	pthread_mutex_unlock(&vm->host->lock);
+	if (!granter || (write && m.readonly))
+		return NULL;
+	/* The frame was checked against the granter's memory when it was pinned. */
+	return granter->mem + (uint64_t)m.frame * HV_PAGE_SIZE + off % HV_PAGE_SIZE;
+}
+
 int gnttab_domain_init(struct hv_vm *vm)
 {
 	struct gnttab *g = calloc(1, sizeof(*g));
@@ -58,6 +88,7 @@ int gnttab_domain_init(struct hv_vm *vm)
 	if (g->nr_pages > WINDOW_PAGES)
 		g->nr_pages = WINDOW_PAGES;
 	vm->gnt = g;
+	vm->grant_dma = grant_dma;
 	return 0;
 }
 
@@ -192,8 +223,10 @@ static int map_grant(struct hv_vm *vm, struct hv_gnttab_op *op)
 		g->nr_free--;
 	else
 		g->nr_used++;
+	pthread_mutex_lock(&vm->host->lock);
 	g->map[i] = (struct gnttab_map){ .granter = granter->domid, .readonly = readonly,
-					 .ref = op->ref };
+					 .ref = op->ref, .frame = frame };
+	pthread_mutex_unlock(&vm->host->lock);
 	op->addr = HV_GRANT_WINDOW + (uint64_t)i * HV_PAGE_SIZE;
 	op->handle = i;
 	vm->stats.grant_maps++;
@@ -216,9 +249,13 @@ static int unmap_grant(struct hv_vm *vm, uint32_t handle, bool delete_slot)
 		return HV_GNTST_GENERAL_ERROR;
 	}
 	pthread_mutex_lock(&vm->host->lock);
+	g->map[handle].granter = 0;
+	pthread_mutex_unlock(&vm->host->lock);
+	/* A device request that found the page ends before the granter may reuse it. */
+	virtio_devs_quiesce(vm);
+	pthread_mutex_lock(&vm->host->lock);
 	unpin(vm->host->dom[m.granter], m.ref, m.readonly);
 	pthread_mutex_unlock(&vm->host->lock);
-	g->map[handle].granter = 0;
 	g->free[g->nr_free++] = handle;
 	vm->stats.grant_unmaps++;
 	return HV_GNTST_OKAY;

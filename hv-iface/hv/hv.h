@@ -162,6 +162,13 @@ struct hv_vm {
 	struct evtchn_ports *ports; /* host lock */
 	struct send_ring *ring;
 	struct gnttab *gnt;
+	/*
+	 * NULL, or (gnttab.c) where a device may reach [gpa, gpa + len) of the
+	 * grant window: the granter's page behind a map there (writable only if
+	 * the map is), or NULL. Device threads call it with their device's lock
+	 * held; an unmap waits for every device lock before the page goes back.
+	 */
+	void *(*grant_dma)(struct hv_vm *vm, uint64_t gpa, uint64_t len, bool write);
 	bool gone; /* ended, out of the cross-domain tables; host lock */
 
 	pthread_t thread; /* the vCPU thread, once thread_running */

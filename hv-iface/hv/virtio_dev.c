@@ -370,6 +370,14 @@ void virtio_devs_stop(struct hv_vm *vm)
 	}
 }
 
+void virtio_devs_quiesce(struct hv_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		pthread_mutex_lock(&vm->devices[i]->lock);
+		pthread_mutex_unlock(&vm->devices[i]->lock);
+	}
+}
+
 void virtio_devs_release(struct hv_vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_devices; i++) {

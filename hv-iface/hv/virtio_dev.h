@@ -142,6 +142,8 @@ int virtio_dev_add(struct hv_vm *vm, struct virtio_dev *d); /* 0 or an hv_exit_c
 int virtio_devs_start(struct hv_vm *vm); /* the I/O threads; 0 or an hv_exit_code */
 void virtio_devs_stop(struct hv_vm *vm); /* stop and join them; memory stays mapped */
 void virtio_devs_release(struct hv_vm *vm); /* after stop: host files and taps go back */
+/* Take and drop each device's lock: a request under way when it is called has ended. */
+void virtio_devs_quiesce(struct hv_vm *vm);
 void virtio_devs_destroy(struct hv_vm *vm);
 
 /* virtio_mmio.c: set_features refuses f for why (one line naming the device); returns -EINVAL. */

@@ -97,10 +97,13 @@ static int take_desc(struct virtq_dev *q, struct virtq_chain *c, uint16_t i, uin
 		return broken(q, -EPROTO,
 			      "descriptor %u is device-readable after a device-writable one", i);
 	p = writable ? vm_guest_write(q->vm, addr, len) : vm_guest_read(q->vm, addr, len);
+	if (!p && q->vm->grant_dma)
+		p = q->vm->grant_dma(q->vm, addr, len, writable);
 	if (!p)
 		return broken(q, -EPROTO, "descriptor %u: buffer [0x%llx, +0x%x) is outside %s", i,
 			      (unsigned long long)addr, len,
-			      writable ? "writable guest memory" : "guest memory");
+			      writable ? "writable guest memory and writable grants"
+				       : "guest memory and grants");
 	/* No overflow: at most HV_VIRTQ_SIZE_MAX lengths below 2^32 each. */
 	if (c->out_len + c->in_len + len > UINT32_MAX)
 		return broken(q, -EPROTO, "chain from descriptor %u holds 4 GiB or more", c->head);

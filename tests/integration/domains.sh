@@ -70,6 +70,18 @@ dom_case "a write to a read-only grant ends that domain, naming the address and 
 	"granter: dom2 ended, its maps undone, access ended; SUCCESS" \
 	"hv: dom1 (granter): exited with 0" "hv: dom2 (writer): ended: ABI violation (81)" \
 	-- --name=granter "$GR" granter-simple 2 :: --name=writer "$GR" write-ro 1
+{ printf 'sector 0 of the grantee'"'"'s disk\0'; head -c 65536 /dev/zero; } | head -c 65536 >"$DOM/dma.img"
+dom_case "a disk reads into and writes from granted pages; a read into a read-only one is refused" 0 \
+	"grantee: a disk read into a writable grant and a write from a read-only one" \
+	"grantee: a disk read into a read-only grant refused; SUCCESS" \
+	"granter: dom2's disk read landed in our page; SUCCESS" \
+	"virtio-blk0 queue 0: descriptor" "outside writable guest memory and writable grants" \
+	-- "$GR" granter-dma 2 :: --disk="$DOM/dma.img" "$GR" grantee-dma 1
+if [[ $(head -c 4110 "$DOM/dma.img" | tail -c 14) == "read-only page" ]]; then
+	ok "grants: the disk file holds what the device read from the read-only grant"
+else
+	not_ok "grants: sector 8 of the disk file: '$(head -c 4110 "$DOM/dma.img" | tail -c 14)'"
+fi
 dom_case "a granter that exits leaves its page mapped for the grantee" 0 \
 	"granter: exiting while dom2 has our page mapped" \
 	"grantee: dom1 ended; its page stayed mapped and usable until we unmapped; SUCCESS" \

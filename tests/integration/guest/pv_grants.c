@@ -17,9 +17,15 @@
  * to it (hv ends it); "granter-simple PEER" grants and waits until its end
  * of access succeeds (the grantee's maps undone when it ends); "granter-exit
  * PEER" grants, then exits while mapped; "grantee-outlive PEER" keeps using
- * that page after its granter ended.
+ * that page after its granter ended. "granter-dma PEER" and "grantee-dma
+ * PEER" (with a disk whose sector 0 begins with DMA_TEXT): the grantee's
+ * disk reads into a writable map and writes from a read-only one, and a read
+ * into the read-only map is refused by the device.
  */
+#include "blkdev.h"
 #include "pv_test.h"
+
+#define DMA_TEXT "sector 0 of the grantee's disk"
 
 #define NR_ENTRIES 64
 #define RACE_ROUNDS 1000 /* the grantee's maps */
@@ -377,6 +383,48 @@ static void grantee_outlive(void)
 	       "SUCCESS\n", peer);
 }
 
+static void granter_dma(void)
+{
+	EXPECT_EQ(gnt_setup(table, NR_ENTRIES), HV_GNTST_OKAY);
+	memcpy(pages[1], "read-only page", 15);
+	grant(&table[REF_RW], peer, pages[0], 0);
+	grant(&table[REF_RO], peer, pages[1], 1);
+	pv_phase_set(me, 1);
+	pv_phase_wait(peer, 2);
+	EXPECT(memcmp(pages[0], DMA_TEXT, sizeof(DMA_TEXT)) == 0);
+	EXPECT(memcmp(pages[1], "read-only page", 15) == 0);
+	EXPECT_EQ(end_access(&table[REF_RW]), 0);
+	EXPECT_EQ(end_access(&table[REF_RO]), 0);
+	printf("granter: dom%u's disk read landed in our page; SUCCESS\n", peer);
+}
+
+static void grantee_dma(void)
+{
+	static uint8_t back[4096] __attribute__((aligned(4096)));
+	struct blkdev *disk = blkdev_get(0);
+	volatile uint8_t *rw, *ro;
+	uint32_t h_rw, h_ro;
+
+	EXPECT(disk != NULL);
+	pv_phase_wait(peer, 1);
+	EXPECT_EQ(gnt_map(peer, REF_RW, 0, &rw, &h_rw), HV_GNTST_OKAY);
+	EXPECT_EQ(gnt_map(peer, REF_RO, 1, &ro, &h_ro), HV_GNTST_OKAY);
+	/* The device writes into the granter's page, and reads from a read-only one. */
+	EXPECT_EQ(blkdev_read(disk, 0, (void *)rw, 8), 0);
+	EXPECT(memcmp((const void *)rw, DMA_TEXT, sizeof(DMA_TEXT)) == 0);
+	EXPECT_EQ(blkdev_write(disk, 8, (const void *)ro, 8), 0);
+	EXPECT_EQ(blkdev_read(disk, 8, back, 8), 0);
+	EXPECT(memcmp(back, "read-only page", 15) == 0);
+	printf("grantee: a disk read into a writable grant and a write from a read-only one\n");
+	/* The device may not write into a read-only map: it says so and needs a reset. */
+	EXPECT_EQ(blkdev_read(disk, 0, (void *)ro, 8), -EIO);
+	EXPECT(memcmp((const void *)ro, "read-only page", 15) == 0);
+	EXPECT_EQ(gnt_unmap(h_rw), HV_GNTST_OKAY);
+	EXPECT_EQ(gnt_unmap(h_ro), HV_GNTST_OKAY);
+	pv_phase_set(me, 2);
+	printf("grantee: a disk read into a read-only grant refused; SUCCESS\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *role = argc > 1 ? argv[1] : "";
@@ -395,8 +443,12 @@ int main(int argc, char **argv)
 		write_ro();
 	else if (strcmp(role, "grantee-outlive") == 0)
 		grantee_outlive();
+	else if (strcmp(role, "granter-dma") == 0)
+		granter_dma();
+	else if (strcmp(role, "grantee-dma") == 0)
+		grantee_dma();
 	else
 		return printf("usage: pv_grants.img granter|grantee|granter-simple|granter-exit|"
-			      "write-ro|grantee-outlive PEER\n"), 2;
+			      "write-ro|grantee-outlive|granter-dma|grantee-dma PEER\n"), 2;
 	return 0;
 }
