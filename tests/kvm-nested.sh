@@ -344,7 +344,7 @@ write_cases() {
 		"grantee: a disk read into a writable grant and a write from a read-only one" \
 		"grantee: a disk read into a read-only grant refused; SUCCESS" \
 		"granter: dom2's disk read landed in our page; SUCCESS" \
-		"outside writable guest memory and writable grants" \
+		"virtio-blk0 queue 0: descriptor 1: buffer [0xd0001000, +0x1000) is outside writable guest memory" \
 		-- "$GR" granter-dma 2 :: --disk=/tmp/disk/dma.img "$GR" grantee-dma 1
 	dom_case "a granter that exits leaves its page mapped for the grantee" 0 \
 		"granter: exiting while dom2 has our page mapped" \

@@ -102,8 +102,7 @@ static int take_desc(struct virtq_dev *q, struct virtq_chain *c, uint16_t i, uin
 	if (!p)
 		return broken(q, -EPROTO, "descriptor %u: buffer [0x%llx, +0x%x) is outside %s", i,
 			      (unsigned long long)addr, len,
-			      writable ? "writable guest memory and writable grants"
-				       : "guest memory and grants");
+			      writable ? "writable guest memory" : "guest memory");
 	/* No overflow: at most HV_VIRTQ_SIZE_MAX lengths below 2^32 each. */
 	if (c->out_len + c->in_len + len > UINT32_MAX)
 		return broken(q, -EPROTO, "chain from descriptor %u holds 4 GiB or more", c->head);

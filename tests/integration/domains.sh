@@ -75,7 +75,7 @@ dom_case "a disk reads into and writes from granted pages; a read into a read-on
 	"grantee: a disk read into a writable grant and a write from a read-only one" \
 	"grantee: a disk read into a read-only grant refused; SUCCESS" \
 	"granter: dom2's disk read landed in our page; SUCCESS" \
-	"virtio-blk0 queue 0: descriptor" "outside writable guest memory and writable grants" \
+	"virtio-blk0 queue 0: descriptor 1: buffer [0xd0001000, +0x1000) is outside writable guest memory" \
 	-- "$GR" granter-dma 2 :: --disk="$DOM/dma.img" "$GR" grantee-dma 1
 if [[ $(head -c 4110 "$DOM/dma.img" | tail -c 14) == "read-only page" ]]; then
 	ok "grants: the disk file holds what the device read from the read-only grant"
