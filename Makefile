@@ -96,7 +96,7 @@ GUEST_CFLAGS := $(GUEST_CODE_FLAGS) -Wall -Wextra -Werror -MMD -MP \
 LWIP_CFLAGS := -Wno-address -Wno-unused-parameter
 # The image's layout, and what every link of an image adds (here and in x86_64-pvkit-cc).
 IMAGE_LD := libos/arch/x86_64/image.ld
-IMAGE_LINK_FLAGS := -Wl,--gc-sections -Wl,--build-id=none
+IMAGE_LINK_FLAGS := -Wl,--gc-sections -Wl,--nmagic -Wl,--build-id=none
 GUEST_LDFLAGS := -T $(IMAGE_LD) $(IMAGE_LINK_FLAGS)
 
 # Every platform's code is in every image: the entry point the loader takes picks the platform.
