@@ -68,7 +68,7 @@ $(BUILD)/hv-san: $(HV_SAN_OBJS) $(PROC_STUB_OBJ)
 # --- dependencies: newlib (built) and lwIP (fetched), see mk/deps.sh -----------------------
 DEPS_STAMP := $(BUILD)/deps/.done
 
-$(DEPS_STAMP): mk/deps.sh mk/guest-cc.in
+$(DEPS_STAMP): mk/deps.sh mk/guest-cc.in mk/newlib-nano-c99.patch
 	mk/deps.sh $(BUILD)
 
 .PHONY: deps
@@ -96,7 +96,7 @@ GUEST_CFLAGS := $(GUEST_CODE_FLAGS) -Wall -Wextra -Werror -MMD -MP \
 LWIP_CFLAGS := -Wno-address -Wno-unused-parameter
 # The image's layout, and what every link of an image adds (here and in x86_64-pvkit-cc).
 IMAGE_LD := libos/arch/x86_64/image.ld
-IMAGE_LINK_FLAGS := -Wl,--gc-sections -Wl,--build-id=none
+IMAGE_LINK_FLAGS := -Wl,--gc-sections -Wl,--nmagic -Wl,--build-id=none
 GUEST_LDFLAGS := -T $(IMAGE_LD) $(IMAGE_LINK_FLAGS)
 
 # Every platform's code is in every image: the entry point the loader takes picks the platform.
@@ -122,11 +122,19 @@ $(LIBOS_A): $(LIBOS_OBJS)
 	@rm -f $@
 	$(GUEST_AR) rcs $@ $^
 
-# link-image(output, objects): one app's objects + libos + newlib -> a bootable image.
+# newlib's printf and scanf format floating point (%f, %e, %g) only in an image that links
+# _printf_float or _scanf_float (mk/deps.sh); without them such a conversion prints nothing and
+# scans nothing. An image whose code prints floating point says so where its rule is:
+#   $(BUILD)/apps/hello.img: IMAGE_LDFLAGS += $(PRINTF_FLOAT)
+PRINTF_FLOAT := -u _printf_float
+SCANF_FLOAT := -u _scanf_float
+
+# link-image(output, objects): one app's objects + libos + newlib -> a bootable image, with the
+# image's own IMAGE_LDFLAGS.
 define link-image
 	@mkdir -p $(dir $(1))
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $(1) $(2) -Wl,--start-group $(LIBOS_A) $(LWIP_A) \
-		$(SYSROOT_LIB)/libc.a $(SYSROOT_LIB)/libm.a -Wl,--end-group
+	$(GUEST_CC) $(GUEST_LDFLAGS) $(IMAGE_LDFLAGS) -o $(1) $(2) -Wl,--start-group $(LIBOS_A) \
+		$(LWIP_A) $(SYSROOT_LIB)/libc.a $(SYSROOT_LIB)/libm.a -Wl,--end-group
 endef
 
 include mk/lwip.mk
@@ -164,6 +172,10 @@ disk:
 	@test -n "$(DIR)" -a -n "$(DISK)" || { echo "usage: make disk DIR=folder DISK=file"; exit 2; }
 	$(call make-tar,$(DIR),$(DISK))
 $(foreach app,$(APPS),$(eval $(call app-rule,$(app))))
+
+# The apps that print floating point.
+$(BUILD)/apps/hello.img $(BUILD)/apps/blktest.img $(BUILD)/apps/pingpong.img: \
+	IMAGE_LDFLAGS += $(PRINTF_FLOAT)
 
 .PHONY: all apps
 all: $(BUILD)/hv $(HV) apps

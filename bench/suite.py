@@ -369,11 +369,21 @@ def rss_of_run(cmd):
     return field(sh([f"{B}/bench/maxrss"] + cmd), "maxrss_kib")
 
 
-def bench_memory():
-    log("== image size and resident memory")
-    # Each image beside a native program that does its job: the same hello statically linked
-    # with glibc, and the Debian binaries of nginx and redis-server (which also load shared
-    # libraries not counted here).
+def stripped_size(path):
+    """The size of path without symbols and debug information: of a stripped copy, so the
+    file itself keeps what gdb and crash backtraces need."""
+    copy = os.path.join(TMP, "stripped")
+    sh(["strip", "-o", copy, path])
+    size = os.path.getsize(copy)
+    os.remove(copy)
+    return size
+
+
+def bench_sizes():
+    log("== image size")
+    # Every image in build/apps beside, where there is one, a native program that does its
+    # job: the same hello statically linked with glibc, and the Debian binaries of nginx and
+    # redis-server (which also load shared libraries not counted here).
     hello_native = os.path.join(TMP, "hello-static")
     try:
         sh(["gcc", "-O2", "-static", "-o", hello_native, "apps/hello/hello.c", "-lm"])
@@ -382,15 +392,21 @@ def bench_memory():
     peers = {"hello.img": hello_native, "httpd.img": shutil.which("nginx"),
              "kvstore.img": shutil.which("redis-server")}
     for img in sorted(os.listdir(f"{B}/apps")):
-        if not img.endswith(".img"):
+        path = f"{B}/apps/{img}"
+        if not img.endswith(".img") or not os.path.isfile(path):
             continue
-        size = os.path.getsize(f"{B}/apps/{img}")
-        text = sh(["size", f"{B}/apps/{img}"]).split("\n")[1].split()
+        text = sh(["size", path]).split("\n")[1].split()
         peer = peers.get(img)
         REPORT.setdefault("images", []).append({
-            "image": img, "file_bytes": size, "text": int(text[0]), "data": int(text[1]),
-            "bss": int(text[2]), "peer": os.path.basename(peer) if peer else "",
-            "peer_bytes": os.path.getsize(peer) if peer else 0})
+            "image": img, "file_bytes": os.path.getsize(path), "stripped_bytes": stripped_size(path),
+            "text": int(text[0]), "data": int(text[1]), "bss": int(text[2]),
+            "peer": os.path.basename(peer) if peer else "",
+            "peer_bytes": os.path.getsize(peer) if peer else 0,
+            "peer_stripped_bytes": stripped_size(peer) if peer else 0})
+
+
+def bench_memory():
+    log("== resident memory")
     runs = 3 if QUICK else 10
     hello = {be: hv(be, f"{B}/apps/hello.img") for be in BACKENDS}
     s = alternate(runs, [lambda: rss_of_run(["/bin/true"]) / 1024] +
@@ -661,13 +677,18 @@ def write_report():
         L += [""] + list(notes) + [""]
     if REPORT.get("images"):
         L += ["## image size", "",
-              "Bytes. The image is the whole appliance (app, libos, newlib, lwIP where used); the "
-              "native peer is a program doing the same job (hello: the same source linked "
-              "statically with glibc; nginx and redis-server: Debian's binaries, without the "
-              "shared libraries they load).", "",
-              "| image | file | text | data | bss | native peer | its file |", "|---|---|---|---|---|---|---|"]
-        L += [f"| {i['image']} | {i['file_bytes']} | {i['text']} | {i['data']} | {i['bss']} | "
-              f"{i['peer'] or '(none)'} | {i['peer_bytes'] or ''} |" for i in REPORT["images"]]
+              "Bytes, of every image in build/apps. The image is the whole appliance (app, libos, "
+              "newlib, lwIP where used); file is as built, with symbols and debug information for "
+              "gdb and backtraces; stripped is what `strip` leaves of a copy, the bytes a loader "
+              "reads; text, data and bss are `size`'s (bss takes no room in the file). The native "
+              "peer is a program doing the same job (hello: the same source linked statically "
+              "with glibc; nginx and redis-server: Debian's binaries, without the shared libraries "
+              "they load).", "",
+              "| image | file | stripped | text | data | bss | native peer | its file | stripped |",
+              "|---|---|---|---|---|---|---|---|---|"]
+        L += [f"| {i['image']} | {i['file_bytes']} | {i['stripped_bytes']} | {i['text']} | {i['data']} | "
+              f"{i['bss']} | {i['peer'] or '(none)'} | {i['peer_bytes'] or ''} | "
+              f"{i['peer_stripped_bytes'] or ''} |" for i in REPORT["images"]]
         L += [""]
     if REPORT["skipped"]:
         L += ["## not measured in this run", ""] + [f"- {s['group']}: {s['name']}: {s['why']}" for s in REPORT["skipped"]] + [""]
@@ -717,8 +738,8 @@ def main():
     REPORT["machine"] = machine()
     REPORT["versions"] = versions()
     check_backends()
-    for fn in (bench_boot, bench_calls, bench_work, bench_memory, bench_density, bench_density_one_hv,
-               bench_pv, bench_io):
+    for fn in (bench_boot, bench_calls, bench_work, bench_sizes, bench_memory, bench_density,
+               bench_density_one_hv, bench_pv, bench_io):
         try:
             fn()
         except (RuntimeError, OSError) as e:

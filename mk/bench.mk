@@ -43,6 +43,8 @@ BENCH_IMAGES := $(patsubst bench/guest/%.c,$(BUILD)/bench/%.img,$(wildcard bench
 
 $(BUILD)/bench/%.img: $(BUILD)/guest/bench/guest/%.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
+# Every benchmark guest prints its figures in floating point.
+$(BENCH_IMAGES) $(BUILD)/bench/cpuloop.img: IMAGE_LDFLAGS += $(PRINTF_FLOAT)
 
 # make bench [QUICK=1]: the whole suite, report in build/bench/report.md (bench/suite.py). Every
 # hv figure is taken on each backend hv has here (kvm where /dev/kvm is usable, proc always);

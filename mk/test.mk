@@ -47,6 +47,9 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%.img,$(wildcard 
 
 $(BUILD)/tests/guest/%.img: $(BUILD)/guest/tests/guest/%.c.o $(LIBOS_A) $(LWIP_A) libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
+$(BUILD)/tests/guest/libc.img $(BUILD)/tests/guest/blk_roundtrip.img $(BUILD)/tests/guest/sleep.img: \
+	IMAGE_LDFLAGS += $(PRINTF_FLOAT)
+$(BUILD)/tests/guest/libc.img: IMAGE_LDFLAGS += $(SCANF_FLOAT)
 
 # Guest images that integration scripts run with devices they set up (a tap in a namespace).
 INTEGRATION_IMAGES := $(patsubst tests/integration/guest/%.c,$(BUILD)/tests/integration/%.img,\
@@ -55,6 +58,8 @@ INTEGRATION_IMAGES := $(patsubst tests/integration/guest/%.c,$(BUILD)/tests/inte
 $(BUILD)/tests/integration/%.img: $(BUILD)/guest/tests/integration/guest/%.c.o $(LIBOS_A) $(LWIP_A) \
 		libos/arch/x86_64/image.ld
 	$(call link-image,$@,$<)
+$(BUILD)/tests/integration/pv_events.img $(BUILD)/tests/integration/pv_grants.img: \
+	IMAGE_LDFLAGS += $(PRINTF_FLOAT)
 
 # The hostile vchan peer speaks the channel's wire format by hand: it needs libos's layout header.
 $(BUILD)/guest/tests/integration/guest/vchan_hostile.c.o: GUEST_CFLAGS += -Ilibos/pv

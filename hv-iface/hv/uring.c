@@ -9,9 +9,6 @@
 
 #include "uring.h"
 
-/* The registered file's index: every operation names it, never a descriptor number. */
-#define FILE_INDEX 0
-
 static int enter(int fd, unsigned submit, unsigned wait)
 {
 	long rc = syscall(SYS_io_uring_enter, fd, submit, wait, wait ? IORING_ENTER_GETEVENTS : 0,
@@ -26,9 +23,9 @@ static int reg(int fd, unsigned op, const void *arg, unsigned n)
 }
 
 /*
- * What the ring may do, fixed before it is enabled: the file's reads (and
- * writes and syncs), only through the registered file, and no register
- * operation after this one.
+ * What the ring may do, fixed before it is enabled: reads (and writes and
+ * syncs), with no flag on any operation, and no register operation after
+ * this one.
  */
 static int fence(int ring, bool writable)
 {
@@ -44,8 +41,8 @@ static int fence(int ring, bool writable)
 		r[n].opcode = IORING_RESTRICTION_SQE_OP;
 		r[n++].sqe_op = IORING_OP_FSYNC;
 	}
-	r[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
-	r[n++].sqe_flags = IOSQE_FIXED_FILE;
+	r[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	r[n++].sqe_flags = 0;
 	return reg(ring, IORING_REGISTER_RESTRICTIONS, r, n);
 }
 
@@ -80,9 +77,8 @@ int uring_open(struct uring *u, int file_fd, bool writable)
 	u->cq_tail = (unsigned *)((char *)u->cq_map + p.cq_off.tail);
 	u->cq_mask = (unsigned *)((char *)u->cq_map + p.cq_off.ring_mask);
 	u->cqes = (struct io_uring_cqe *)((char *)u->cq_map + p.cq_off.cqes);
-	rc = reg(u->fd, IORING_REGISTER_FILES, &file_fd, 1);
-	if (!rc)
-		rc = fence(u->fd, writable);
+	u->file_fd = file_fd;
+	rc = fence(u->fd, writable);
 	if (!rc)
 		rc = reg(u->fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
 	if (rc)
@@ -121,8 +117,7 @@ void uring_rw(struct uring *u, bool write, const struct iovec *iov, unsigned n, 
 
 	memset(e, 0, sizeof(*e));
 	e->opcode = write ? IORING_OP_WRITEV : IORING_OP_READV;
-	e->flags = IOSQE_FIXED_FILE;
-	e->fd = FILE_INDEX;
+	e->fd = u->file_fd;
 	e->addr = (uint64_t)(uintptr_t)iov;
 	e->len = n;
 	e->off = off;

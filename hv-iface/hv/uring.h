@@ -3,9 +3,12 @@
  * One io_uring for one file: a device thread queues reads and writes between
  * the file and guest memory, then submits and waits for the lot with one
  * system call. The ring is fenced when it is made, before the sandbox: it
- * may only read, write or sync the one file registered with it, so letting
- * io_uring_enter through the filter afterwards opens nothing else (a ring's
- * work never passes the seccomp filter).
+ * may only read, write or sync descriptors hv has open, which the filter
+ * allows anyway, so letting io_uring_enter through it opens nothing new (a
+ * ring's work never passes the seccomp filter: no open, socket or connect).
+ * The file is not registered with the ring: a registered file stays open,
+ * and locked, until the kernel frees the ring, some time after hv has
+ * exited; a disk must be free the moment hv is gone, even killed.
  */
 #ifndef HV_URING_H
 #define HV_URING_H
@@ -19,6 +22,7 @@
 
 struct uring {
 	int fd;
+	int file_fd;
 	unsigned queued; /* written since the last uring_run */
 	unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
 	struct io_uring_sqe *sqes;
@@ -28,7 +32,7 @@ struct uring {
 };
 
 /*
- * Make a ring that may only read file_fd (and write and sync it, if
+ * Make a ring for file_fd that may only read (and write and sync, if
  * writable). 0, or -errno: the kernel has no io_uring, or it is turned off
  * (kernel.io_uring_disabled, a container's filter); the caller then does its
  * I/O with plain system calls.

@@ -18,6 +18,7 @@
 #include "blkdev.h"
 #include "fd.h"
 #include "fs.h"
+#include "kernel.h"
 #include "libos.h"
 
 #define TAR_BLOCK 512

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The block API over whichever drivers registered devices: the device list,
- * the checks every request gets, and the synchronous calls, each split into
- * requests of at most BLK_MAX_REQUEST_SECTORS that are all in flight at once,
- * announced to the device together.
+ * The block API over whichever drivers registered devices (the list is in
+ * blkdev_list.c): the checks every request gets, and the synchronous calls,
+ * each split into requests of at most BLK_MAX_REQUEST_SECTORS that are all in
+ * flight at once, announced to the device together.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,29 +11,6 @@
 #include "blkdev_driver.h"
 #include "kernel.h"
 #include "libos.h"
-
-#define MAX_DISKS 16
-
-static struct blkdev *disks[MAX_DISKS];
-static unsigned ndisks;
-
-int blkdev_register(struct blkdev *dev)
-{
-	if (ndisks == MAX_DISKS)
-		return -ENOSPC;
-	disks[ndisks++] = dev;
-	return 0;
-}
-
-unsigned blkdev_count(void)
-{
-	return ndisks;
-}
-
-struct blkdev *blkdev_get(unsigned index)
-{
-	return index < ndisks ? disks[index] : NULL;
-}
 
 const char *blkdev_name(const struct blkdev *dev)
 {

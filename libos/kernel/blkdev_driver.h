@@ -37,4 +37,16 @@ struct blkdev {
 /* Make dev one of the block API's devices, in the order registered. 0 or -ENOSPC. */
 int blkdev_register(struct blkdev *dev);
 
+/*
+ * The drivers, as device discovery calls them (virtio_init, the Xen platforms'
+ * attach_devices): take the device over and register it; 0 or -errno. An
+ * image has them only if it looks block devices up: blkdev_list.c, which
+ * blkdev_count() and blkdev_get() bring in, names them, and discovery calls
+ * them through weak references, NULL in an image without them, whose disks
+ * then stay untouched.
+ */
+struct virtio_dev;
+int virtio_blk_attach(struct virtio_dev *dev);
+int xen_blkfront_attach(const char *dir); /* dir: the device's xenstore folder */
+
 #endif /* LIBOS_BLKDEV_DRIVER_H */

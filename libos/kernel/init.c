@@ -62,7 +62,8 @@ _Noreturn void libos_start(const struct boot *boot)
 	virtio_init(boot);
 	if (platform->attach_devices)
 		platform->attach_devices();
-	fs_init();
+	if (fs_init)
+		fs_init();
 	__libc_init_array();
 	libos_argv = make_argv(boot);
 	libos_argc = (int)boot->argc;

@@ -15,9 +15,14 @@ void clock_init(uint64_t tsc_hz, uint64_t tsc_base);
 void memory_init(const struct boot *boot);
 void sched_init(void);
 void fd_init(void);   /* the console on descriptors 0, 1 and 2 */
-void fs_init(void);   /* mounts the image's own archive at "/", if it has one */
 void evtchn_init(const struct boot *boot);
 void gnttab_init(const struct boot *boot);
+/*
+ * Mounts the image's own archive at "/", if it has one. In the image when the app uses files
+ * (open(), stat() or a mount bring libos/fs/tarfs.c in); weak: absent otherwise, and then so is
+ * the archive, which nothing could read.
+ */
+void fs_init(void) __attribute__((weak));
 
 /*
  * A driver is owed n more (or, negative, fewer) completions that the device

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The raw frame API over whichever drivers registered devices: the list, and the length checks. */
+/*
+ * The raw frame API over whichever drivers registered devices: the list, and
+ * the length checks; and so the drivers themselves, which an image has only
+ * if it links this file (netdev_driver.h).
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -11,6 +15,12 @@
 
 static struct netdev *nics[MAX_NICS];
 static unsigned nnics;
+
+/* Named for the linker only: device discovery calls them through weak references. */
+static const struct {
+	int (*virtio)(struct virtio_dev *dev);
+	int (*xen)(const char *dir);
+} drivers __attribute__((used)) = { virtio_net_attach, xen_netfront_attach };
 
 int netdev_register(struct netdev *dev)
 {

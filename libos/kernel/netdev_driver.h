@@ -37,4 +37,16 @@ struct netdev {
 /* Make dev one of the API's devices, in the order registered. 0 or -ENOSPC. */
 int netdev_register(struct netdev *dev);
 
+/*
+ * The drivers, as device discovery calls them (virtio_init, the Xen platforms'
+ * attach_devices): take the device over and register it; 0 or -errno. An
+ * image has them only if it uses network devices (sockets do): netdev.c,
+ * which every user of the API links, names them, and discovery calls them
+ * through weak references, NULL in an image without them, whose NICs then
+ * stay untouched.
+ */
+struct virtio_dev;
+int virtio_net_attach(struct virtio_dev *dev);
+int xen_netfront_attach(const char *dir); /* dir: the device's xenstore folder */
+
 #endif /* LIBOS_NETDEV_DRIVER_H */

@@ -42,7 +42,7 @@ void ctx_switch(uintptr_t *save_rsp, uintptr_t next_rsp);
 void thread_start(void);
 _Noreturn void thread_main(struct thread *t);
 
-static struct thread main_thread = { .name = "main", .deadline = LIBOS_FOREVER };
+static struct thread main_thread; /* filled in by sched_init: in .bss, no room in the file */
 static struct thread *current = &main_thread;
 static struct thread *runq_head, *runq_tail;
 static struct thread *timed;  /* sorted by deadline */
@@ -50,6 +50,8 @@ static struct thread *reaped; /* a detached thread that ended; freed by the next
 
 void sched_init(void)
 {
+	main_thread.name = "main";
+	main_thread.deadline = LIBOS_FOREVER;
 	main_thread.reent = _impure_ptr;
 }
 

@@ -7,6 +7,10 @@
 #include "libos.h"
 #include "virtio_drivers.h"
 
+/* In the image only with their device class (blkdev_driver.h, netdev_driver.h); else NULL. */
+#pragma weak virtio_blk_attach
+#pragma weak virtio_net_attach
+
 static void say(const char *msg)
 {
 	console_write(msg, strlen(msg));
@@ -31,16 +35,12 @@ void virtio_init(const struct boot *boot)
 		}
 		if (rc)
 			continue; /* an empty slot */
-		switch (dev.device_id) {
-		case VIRTIO_ID_BLOCK:
+		if (dev.device_id == VIRTIO_ID_BLOCK && virtio_blk_attach)
 			rc = virtio_blk_attach(&dev);
-			break;
-		case VIRTIO_ID_NET:
+		else if (dev.device_id == VIRTIO_ID_NET && virtio_net_attach)
 			rc = virtio_net_attach(&dev);
-			break;
-		default:
-			continue; /* no driver: leave it alone */
-		}
+		else
+			continue; /* no driver in this image: leave the device alone */
 		if (rc) {
 			snprintf(msg, sizeof(msg), "libos: virtio device %u at 0x%llx: driver failed (%d)\n",
 				 dev.device_id, (unsigned long long)bd->base, rc);

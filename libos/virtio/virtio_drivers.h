@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* The virtio drivers libos has, and the probe that hands each device to its driver. */
+/*
+ * The probe that hands each virtio device to its driver. The drivers'
+ * entry points are declared with their device class (blkdev_driver.h,
+ * netdev_driver.h): an attach fails with -errno after marking the device
+ * FAILED.
+ */
 #ifndef LIBOS_VIRTIO_DRIVERS_H
 #define LIBOS_VIRTIO_DRIVERS_H
 
+#include "blkdev_driver.h"
+#include "netdev_driver.h"
 #include "platform.h"
 #include "virtio_mmio.h"
 
-/* Take over a probed device; 0 or -errno (the device is then marked FAILED). */
-int virtio_blk_attach(struct virtio_dev *dev);
-int virtio_net_attach(struct virtio_dev *dev);
-
-/* Probe every device the platform listed and attach the drivers; an init step. */
+/* Probe every device the platform listed and attach the drivers the image has; an init step. */
 void virtio_init(const struct boot *boot);
 
 #endif /* LIBOS_VIRTIO_DRIVERS_H */

@@ -113,8 +113,8 @@ void pvh_calibrate(uint64_t *tsc_hz, uint64_t *lapic_hz)
 	}
 	pvh_lapic_timer_stop();
 	if (pit.n < PIT_MIN_SAMPLES) {
-		pvh_printf("pvh: only %.0f usable PIT samples in %u us: cannot measure the TSC\n",
-			   pit.n, PVH_CALIBRATE_US);
+		pvh_printf("pvh: only %u usable PIT samples in %u us: cannot measure the TSC\n",
+			   (unsigned)pit.n, PVH_CALIBRATE_US);
 		pvh_exit(LIBOS_PANIC_STATUS);
 	}
 	*tsc_hz = pvh_tsc_hz = (uint64_t)(PIT_HZ / fit_slope(&pit));

@@ -93,10 +93,9 @@ int xen_store_write_number(const char *dir, const char *key, unsigned long long 
 /* Wait until backend/state is at least at_least (XenbusState), or XEN_CONNECT_NS: -ETIMEDOUT. */
 int xen_store_wait_state(const char *backend, unsigned long long at_least);
 
-/* xen_blkfront.c, xen_netfront.c: a domU's split drivers, attached once libos is up. */
+/* xen_devices.c: a domU's split devices, attached once libos is up by the drivers the image
+ * has (xen_blkfront.c, xen_netfront.c; declared in blkdev_driver.h and netdev_driver.h). */
 void xen_attach_devices(void);
-int xen_blkfront_attach(const char *dir);
-int xen_netfront_attach(const char *dir);
 
 /* xen_gnttab.c: GNTTABOP_* for libos, on PV or PVH; frame = what a grant entry names. */
 void xen_gnttab_op(struct hv_gnttab_op *op);

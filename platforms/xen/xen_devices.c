@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A domU's split devices: every entry under xenstore's device/vbd and
- * device/vif (what the toolstack made for the domain) gets its frontend.
- * A device that fails to attach is reported and left out; the others work.
+ * device/vif (what the toolstack made for the domain) gets its frontend, if
+ * the image has it. A device that fails to attach is reported and left out;
+ * the others work.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "blkdev_driver.h"
+#include "netdev_driver.h"
 #include "xen.h"
+
+/* In the image only with their device class (blkdev_driver.h, netdev_driver.h); else NULL. */
+#pragma weak xen_blkfront_attach
+#pragma weak xen_netfront_attach
 
 #define LIST_MAX 1024
 
@@ -26,6 +33,8 @@ void xen_attach_devices(void)
 {
 	if (xen.dom0)
 		return; /* dom0's devices are the hardware's, not split drivers */
-	attach_all("device/vbd", xen_blkfront_attach);
-	attach_all("device/vif", xen_netfront_attach);
+	if (xen_blkfront_attach)
+		attach_all("device/vbd", xen_blkfront_attach);
+	if (xen_netfront_attach)
+		attach_all("device/vif", xen_netfront_attach);
 }

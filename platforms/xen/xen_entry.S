@@ -51,13 +51,14 @@
 /*
  * 128 stubs of 32 bytes, one per hypercall number, that Xen writes: when it
  * builds a PV guest, or when a PVH guest writes the page's address to the
- * MSR CPUID names. Until then each traps.
+ * MSR CPUID names (xen_pvh_start, before its first hypercall). Xen's bytes
+ * replace whatever is there, so the page takes no room in the file: image.ld
+ * puts it page-aligned at the end of the text segment, zero when loaded.
  */
-	.section .text.xen_hypercall_page, "ax"
-	.balign 4096
+	.section .xen_hypercall_page, "ax", @nobits
 	.globl xen_hypercall_page
 xen_hypercall_page:
-	.fill 4096, 1, 0xcc
+	.skip 4096
 	.size xen_hypercall_page, 4096
 
 /*

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest test: ordinary C runs on libos: printf with %f, malloc, qsort,
- * setjmp, time, string conversions.
+ * Guest test: ordinary C runs on libos: printf and scanf with %f and C99's
+ * length modifiers, malloc, qsort, setjmp, time, string conversions.
  * expect-status: 0
  * expect-stdout: SUCCESS
  */
 #include <math.h>
 #include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,20 @@ int main(int argc, char **argv)
 	EXPECT(strcmp(buf, "0.333333 3.333e+09 4") == 0);
 	snprintf(buf, sizeof(buf), "%lld %llx %zu", -1234567890123ll, 0xdeadbeefcafell, sizeof(long));
 	EXPECT(strcmp(buf, "-1234567890123 deadbeefcafe 8") == 0);
+	/* C99's length modifiers, which newlib's small printf takes with the kit's patch. */
+	signed char hh_count = 0;
+	snprintf(buf, sizeof(buf), "%hhd %hhx %5zd|%-4jd|%td %#llo %.3lld%hhn", (signed char)-3, 0x1ff,
+		 (ssize_t)-7, (intmax_t)9, (ptrdiff_t)-11, 8ull, 5ll, &hh_count);
+	EXPECT(strcmp(buf, "-3 ff    -7|9   |-11 010 005") == 0);
+	EXPECT(hh_count == 28);
+	unsigned long long ull = 0;
+	unsigned char uc = 0;
+	size_t sz = 0;
+	intmax_t im = 0;
+	double d = 0;
+	EXPECT(sscanf("18446744073709551615 300 42 -5 2.5", "%llu %hhu %zu %jd %lf", &ull, &uc, &sz,
+		      &im, &d) == 5);
+	EXPECT(ull == 18446744073709551615ull && uc == 44 && sz == 42 && im == -5 && d == 2.5);
 	EXPECT(fabs(strtod("2.5e-3", NULL) - 0.0025) < 1e-12);
 	EXPECT(strtol("-42", NULL, 10) == -42);
 
