@@ -339,7 +339,7 @@ write_cases() {
 		"granter: dom2 ended, its maps undone, access ended; SUCCESS" \
 		"hv: dom1 (granter): exited with 0" "hv: dom2 (writer): ended: ABI violation (81)" \
 		-- --name=granter "$GR" granter-simple 2 :: --name=writer "$GR" write-ro 1
-	echo "fresh_disk; printf 'sector 0 of the grantee'\"'\"'s disk' >/tmp/disk/dma.img; head -c 65536 /dev/zero >>/tmp/disk/dma.img"
+	echo "fresh_disk; ( printf 'sector 0 of the grantee'\"'\"'s disk'; head -c 65536 /dev/zero ) | head -c 65536 >/tmp/disk/dma.img"
 	dom_case "a disk reads into and writes from granted pages; a read into a read-only one is refused" 0 \
 		"grantee: a disk read into a writable grant and a write from a read-only one" \
 		"grantee: a disk read into a read-only grant refused; SUCCESS" \

@@ -45,6 +45,17 @@ import time
 import zlib
 
 
+
+def run_workers(worker, conns, errors, what):
+    """worker(0) .. worker(conns - 1) on threads of their own, to the end; exit with the first error."""
+    threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        sys.exit(what + ": " + errors[0])
+
 def value(prefix, i):
     """The value of key i: unique, and long enough that records span sectors."""
     return ("%s-value-%d-" % (prefix, i) + "x" * (i % 97)).encode()
@@ -124,13 +135,7 @@ def load(host, port, acked_path, prefix, conns=4, depth=4):
         except (OSError, ConnectionError):
             return  # the server went away: the load is over
 
-    threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in range(conns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        sys.exit("load: " + errors[0])
+    run_workers(worker, conns, errors, "load")
 
 
 def verify(host, port, acked_path, prefix):
@@ -201,13 +206,7 @@ def churn(host, port, journal, prefix, keys, first, count, conns=4, depth=4):
         except (OSError, ConnectionError):
             return  # the server went away: the load is over
 
-    threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in range(conns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        sys.exit("churn: " + errors[0])
+    run_workers(worker, conns, errors, "churn")
 
 
 def check(host, port, journal, prefix, keys):
