@@ -30,10 +30,13 @@ $(BUILD)/tests/unit/test_vchan_ring: TEST_CFLAGS += -Ilibos/pv
 UNIT_SUBJECTS_test_gnttab_entry := libos/pv/gnttab_entry.c hv-iface/hv/grant_entry.c
 $(BUILD)/tests/unit/test_gnttab_entry: TEST_CFLAGS += -Ilibos/pv -pthread
 UNIT_SUBJECTS_test_kvstore := apps/kvstore/resp.c apps/kvstore/reply.c apps/kvstore/glob.c \
+	apps/kvstore/crc32.c apps/kvstore/db.c
+$(BUILD)/tests/unit/test_kvstore: TEST_CFLAGS += -Iapps/kvstore
+UNIT_SUBJECTS_test_kvstore_log := apps/kvstore/resp.c apps/kvstore/reply.c apps/kvstore/glob.c \
 	apps/kvstore/crc32.c apps/kvstore/aof_record.c apps/kvstore/aof_snapshot.c apps/kvstore/db.c \
 	apps/kvstore/command.c apps/kvstore/cmd_strings.c apps/kvstore/cmd_keys.c \
 	apps/kvstore/cmd_server.c
-$(BUILD)/tests/unit/test_kvstore: TEST_CFLAGS += -Iapps/kvstore
+$(BUILD)/tests/unit/test_kvstore_log: TEST_CFLAGS += -Iapps/kvstore
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
