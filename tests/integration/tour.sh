@@ -92,13 +92,18 @@ tour_ex1() {
 		"shared info at 0xff000, send ring at 0xfa000, grant window at 0xd0000000"
 }
 
+# tour_prepare WHAT DIR SOLUTION TEST: the tree copied to DIR, SOLUTION.patch applied, the
+# solution's guest test SOLUTION.c in as tests/guest/TEST.c, hv and TEST.img built.
+tour_prepare() {
+	cp -a "$TOUR_BASE" "$2" && tour_patch "$1" "$2" "$TOUR_SOL/$3.patch" || return 1
+	cp "$TOUR_SOL/$3.c" "$2/tests/guest/$4.c"
+	tour_build "$1" "$2" build/hv "build/tests/guest/$4.img"
+}
+
 # Exercise 2: the domid hypercall (a patch to the ABI and the dispatcher) and a guest test.
 tour_ex2() {
 	local dir=$TMP/tour-ex2 out=$TMP/tour-ex2.out img
-	cp -a "$TOUR_BASE" "$dir" && tour_patch "exercise 2" "$dir" "$TOUR_SOL/02-domid.patch" ||
-		return
-	cp "$TOUR_SOL/02-domid.c" "$dir/tests/guest/domid.c"
-	tour_build "exercise 2" "$dir" build/hv build/tests/guest/domid.img || return
+	tour_prepare "exercise 2" "$dir" 02-domid domid || return
 	img=$dir/build/tests/guest/domid.img
 	timeout 20 "$dir/build/hv" --stats "$img" >"$out" 2>&1
 	expect "tour: exercise 2: the domid hypercall answers 1" $? 0 "$out" \
@@ -115,10 +120,7 @@ tour_ex2() {
 # Exercise 3: virtio-blk offers VIRTIO_BLK_F_BLK_SIZE (a patch) and a guest test reads it.
 tour_ex3() {
 	local dir=$TMP/tour-ex3 out=$TMP/tour-ex3.out img
-	cp -a "$TOUR_BASE" "$dir" && tour_patch "exercise 3" "$dir" "$TOUR_SOL/03-blk-size.patch" ||
-		return
-	cp "$TOUR_SOL/03-blk-size.c" "$dir/tests/guest/blk_size.c"
-	tour_build "exercise 3" "$dir" build/hv build/tests/guest/blk_size.img || return
+	tour_prepare "exercise 3" "$dir" 03-blk-size blk_size || return
 	img=$dir/build/tests/guest/blk_size.img
 	truncate -s 1M "$TMP/tour-disk.img"
 	timeout 20 "$dir/build/hv" --disk="$TMP/tour-disk.img" "$img" >"$out" 2>&1
