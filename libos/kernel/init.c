@@ -8,16 +8,14 @@
 #include "libos.h"
 #include "virtio_drivers.h"
 
+/* In the image only with what uses them (kernel.h, virtio_drivers.h); NULL otherwise. */
+#pragma weak gnttab_init
+#pragma weak virtio_init
+
 const struct platform *platform;
 int libos_argc;
 char **libos_argv;
-static uint16_t domid; /* this domain's, on platforms with domains */
-
-uint16_t libos_domid(void)
-{
-	return domid;
-}
-
+uint16_t libos_boot_domid;
 extern int main(int argc, char **argv);
 extern void __libc_init_array(void);
 extern char __bss_start[], _end[];
@@ -57,9 +55,11 @@ _Noreturn void libos_start(const struct boot *boot)
 	sched_init();
 	fd_init();
 	evtchn_init(boot);
-	gnttab_init(boot);
-	domid = boot->domid;
-	virtio_init(boot);
+	if (gnttab_init)
+		gnttab_init(boot);
+	libos_boot_domid = boot->domid;
+	if (virtio_init)
+		virtio_init(boot);
 	if (platform->attach_devices)
 		platform->attach_devices();
 	if (fs_init)

@@ -16,7 +16,10 @@ void memory_init(const struct boot *boot);
 void sched_init(void);
 void fd_init(void);   /* the console on descriptors 0, 1 and 2 */
 void evtchn_init(const struct boot *boot);
+/* In the image when the app uses grants (libos/pv/gnttab.c); init.c refers to it weakly. */
 void gnttab_init(const struct boot *boot);
+/* This domain's id as the platform found it at boot (0 on platforms without domains). */
+extern uint16_t libos_boot_domid;
 /*
  * Mounts the image's own archive at "/", if it has one. In the image when the app uses files
  * (open(), stat() or a mount bring libos/fs/tarfs.c in); weak: absent otherwise, and then so is

@@ -20,4 +20,13 @@ static inline int pv_call(enum hv_call call, void *arg)
 	return 0;
 }
 
+/*
+ * Xen's clients of these calls (platforms/xen/), named by the files that make the calls
+ * (store.c, gnttab.c, domid.c), so that an image has a client only if it makes its call. On
+ * hv the calls need no client in the guest.
+ */
+void xen_store_op(struct hv_store_op *op);
+int xen_store_domid(uint16_t *domid);
+void xen_gnttab_op(struct hv_gnttab_op *op);
+
 #endif /* LIBOS_PV_H */

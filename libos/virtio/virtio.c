@@ -11,6 +11,15 @@
 #pragma weak virtio_blk_attach
 #pragma weak virtio_net_attach
 
+/*
+ * Named for the linker only: QEMU's PVH boot finds the virtio-mmio windows this probes through
+ * a weak reference (platforms/kvm/pvh.h); hv lists them in its boot info.
+ */
+struct pvh_cmdline;
+void pvh_virtio_find(const struct pvh_cmdline *cl, int have_acpi, struct boot *boot);
+static void (*const platform_discovery)(const struct pvh_cmdline *cl, int have_acpi,
+					struct boot *boot) __attribute__((used)) = pvh_virtio_find;
+
 static void say(const char *msg)
 {
 	console_write(msg, strlen(msg));

@@ -13,7 +13,11 @@
 #include "platform.h"
 #include "virtio_mmio.h"
 
-/* Probe every device the platform listed and attach the drivers the image has; an init step. */
+/*
+ * Probe every device the platform listed and attach the drivers the image has; an init step.
+ * In the image with a virtio driver, which names it; init.c refers to it weakly, and without
+ * one the devices stay untouched.
+ */
 void virtio_init(const struct boot *boot);
 
 #endif /* LIBOS_VIRTIO_DRIVERS_H */

@@ -18,9 +18,12 @@
 
 /* Interrupt vectors: IRQ by GSI from PVH_VECTOR_GSI_BASE; the LAPIC's own at the top. */
 #define PVH_VECTOR_GSI_BASE 0x20
+#define PVH_NR_GSIS 48 /* two IO APICs */
 #define PVH_VECTOR_TIMER 0xf0
 #define PVH_VECTOR_XEN_UPCALL 0xf3 /* on Xen: an event is pending */
 #define PVH_VECTOR_SPURIOUS 0xff
+/* What the stub of every other vector pushes: no such vector exists. */
+#define PVH_VECTOR_OTHER 0x100
 
 /* The selectors of the entry's GDT: 64-bit code, data, and the TSS that gives #DF its stack. */
 #define PVH_SEL_CODE 0x08
@@ -114,7 +117,11 @@ extern struct hv_shared_info pvh_shared_info;
 void pvh_events_init(void);
 void pvh_event_raise(uint32_t port);
 
-/* Virtio-mmio devices (pvh_virtio.c): from the command line's entries, else by probing. */
+/*
+ * Virtio-mmio devices (pvh_virtio.c): from the command line's entries, else by probing. Only
+ * in the image with libos's device discovery (libos/virtio/virtio.c names it), which a virtio
+ * driver brings in; without one the devices are not looked for.
+ */
 struct pvh_cmdline;
 void pvh_virtio_find(const struct pvh_cmdline *cl, int have_acpi, struct boot *boot);
 

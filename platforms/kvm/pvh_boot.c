@@ -14,6 +14,9 @@
 #include "pvh_cpu_x86_64.h"
 #include "pvh_start_info.h"
 
+/* In the image only with a virtio driver (pvh.h); NULL otherwise. */
+#pragma weak pvh_virtio_find
+
 #define PAGE_SIZE 4096ull
 #define MAPPED_LIMIT 0x100000000ull /* pvh_entry.S maps the low 4 GiB */
 #define DEFAULT_ARGV0 "qemu" /* when the command line names no BOOT_IMAGE= */
@@ -128,7 +131,8 @@ _Noreturn void pvh_start(const struct hvm_start_info *si)
 	if (pvh_debug)
 		say_clocks(boot.tsc_hz, lapic_hz);
 	pvh_events_init();
-	pvh_virtio_find(&cl, have_acpi, &boot);
+	if (pvh_virtio_find)
+		pvh_virtio_find(&cl, have_acpi, &boot);
 	pvh_platform_init(lapic_hz, boot.nr_devices > 0);
 	if (pvh_debug)
 		pvh_printf("pvh: %d IO APIC(s), %u virtio-mmio device(s), ACPI %s\n", nr_ioapics,

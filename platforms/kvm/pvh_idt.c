@@ -3,7 +3,7 @@
  * The PVH platform's IDT and trap dispatch: exceptions (vectors 0-31) end
  * the guest with a report, device interrupts (by GSI) run their handler,
  * the LAPIC timer only wakes a halted CPU, and spurious or unknown vectors
- * are counted and ignored. A TSS gives #DF a stack of its own, so a stack
+ * are counted and ignored (those no device uses share one stub). A TSS gives #DF a stack of its own, so a stack
  * overflow is reported instead of shutting the CPU down.
  */
 #include <errno.h>
@@ -15,7 +15,6 @@
 
 #define NR_VECTORS 256
 #define NR_EXCEPTIONS 32
-#define NR_GSIS 48 /* two IO APICs */
 #define VECTOR_DF 8
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate: IF cleared on entry */
 #define TSS_AVAILABLE 0x89  /* present, DPL 0, available 64-bit TSS */
@@ -56,8 +55,28 @@ static struct tss64 tss;
 static struct {
 	pvh_irq_handler_t fn;
 	void *arg;
-} irq_handlers[NR_GSIS];
+} irq_handlers[PVH_NR_GSIS];
 static unsigned long device_count, timer_count, spurious_count, unknown_count;
+
+/* pvh_traps.S's stubs, in order: vectors 0 to the last GSI's, the LAPIC's three, the rest. */
+#define NR_OWN_STUBS (PVH_VECTOR_GSI_BASE + PVH_NR_GSIS)
+#define NR_STUBS (NR_OWN_STUBS + 4)
+
+static unsigned stub_of(unsigned vector)
+{
+	if (vector < NR_OWN_STUBS)
+		return vector;
+	switch (vector) {
+	case PVH_VECTOR_TIMER:
+		return NR_OWN_STUBS;
+	case PVH_VECTOR_XEN_UPCALL:
+		return NR_OWN_STUBS + 1;
+	case PVH_VECTOR_SPURIOUS:
+		return NR_OWN_STUBS + 2;
+	default:
+		return NR_OWN_STUBS + 3;
+	}
+}
 
 static void set_gate(unsigned vector, uintptr_t handler, uint8_t ist)
 {
@@ -92,13 +111,13 @@ void pvh_idt_init(void)
 		uint64_t base;
 	} __attribute__((packed)) idtr;
 
-	if (pvh_trap_stubs_end - pvh_trap_stubs != 16 * NR_VECTORS) {
+	if (pvh_trap_stubs_end - pvh_trap_stubs != 16 * NR_STUBS) {
 		pvh_printf("pvh: the trap stubs are not 16 bytes each\n"); /* a build bug */
 		pvh_exit(LIBOS_PANIC_STATUS);
 	}
 	load_tss();
 	for (unsigned v = 0; v < NR_VECTORS; v++)
-		set_gate(v, (uintptr_t)pvh_trap_stubs + 16 * v, v == VECTOR_DF ? IST_DF : 0);
+		set_gate(v, (uintptr_t)pvh_trap_stubs + 16 * stub_of(v), v == VECTOR_DF ? IST_DF : 0);
 	idtr.limit = sizeof(struct idt_gate) * NR_VECTORS - 1;
 	idtr.base = (uintptr_t)pvh_idt;
 	__asm__ volatile("lidt %0" : : "m"(idtr));
@@ -106,7 +125,7 @@ void pvh_idt_init(void)
 
 int pvh_irq_bind(unsigned gsi, pvh_irq_handler_t fn, void *arg)
 {
-	if (gsi >= NR_GSIS || irq_handlers[gsi].fn)
+	if (gsi >= PVH_NR_GSIS || irq_handlers[gsi].fn)
 		return -EBUSY;
 	irq_handlers[gsi].fn = fn;
 	irq_handlers[gsi].arg = arg;
@@ -127,7 +146,7 @@ void pvh_trap(struct pvh_trap_frame *f)
 		spurious_count++;
 		return;
 	}
-	if (v >= PVH_VECTOR_GSI_BASE && v < PVH_VECTOR_GSI_BASE + NR_GSIS &&
+	if (v >= PVH_VECTOR_GSI_BASE && v < PVH_VECTOR_GSI_BASE + PVH_NR_GSIS &&
 	    irq_handlers[v - PVH_VECTOR_GSI_BASE].fn) {
 		irq_handlers[v - PVH_VECTOR_GSI_BASE].fn(irq_handlers[v - PVH_VECTOR_GSI_BASE].arg);
 		device_count++;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The PVH platform's interrupt and exception entry: one 16-byte stub per
+ * The PVH platform's interrupt and exception entry: a 16-byte stub per
  * vector, and the common path that saves the interrupted code's registers
  * and SSE state, calls pvh_trap(frame) in C, and returns with iretq. The
  * guest runs in ring 0 here, so traps arrive on the current stack (aligned
@@ -12,26 +12,37 @@
 	.code64
 
 /*
- * Each stub pushes a zero where the CPU pushes no error code (every vector
+ * A stub pushes a zero where the CPU pushes no error code (every vector
  * but 8, 10-14, 17, 21, 29 and 30: SDM vol. 3A table 6-1), so every frame
  * has the same shape (struct pvh_trap_frame), then the vector number.
- * pvh_idt.c finds stub v at pvh_trap_stubs + 16 * v.
+ * Only the vectors the platform uses have a stub of their own: the
+ * exceptions, the GSIs' and the LAPIC's; every other vector shares one
+ * that pushes PVH_VECTOR_OTHER (no CPU-pushed error code can reach it).
+ * pvh_idt.c finds them in this order, 16 bytes apart.
  */
+.macro trap_stub vector
+	.balign 16
+	.if \vector == 8 || (\vector >= 10 && \vector <= 14) || \vector == 17 \
+		|| \vector == 21 || \vector == 29 || \vector == 30
+	.else
+	pushq $0
+	.endif
+	pushq $\vector
+	jmp pvh_trap_common
+.endm
+
 	.balign 16
 	.globl pvh_trap_stubs
 pvh_trap_stubs:
 	vector = 0
-	.rept 256
-	.balign 16
-	.if vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 \
-		|| vector == 29 || vector == 30
-	.else
-	pushq $0
-	.endif
-	pushq $vector
-	jmp pvh_trap_common
+	.rept PVH_VECTOR_GSI_BASE + PVH_NR_GSIS
+	trap_stub vector
 	vector = vector + 1
 	.endr
+	trap_stub PVH_VECTOR_TIMER
+	trap_stub PVH_VECTOR_XEN_UPCALL
+	trap_stub PVH_VECTOR_SPURIOUS
+	trap_stub PVH_VECTOR_OTHER
 	.balign 16
 	.globl pvh_trap_stubs_end
 pvh_trap_stubs_end:

@@ -78,7 +78,12 @@ int xen_is_dom0(void);
 /* xen_console.c: a domU's console ring (dom0 and early boot use console_io). */
 void xen_console_ring_init(void *page, uint32_t port);
 
-/* xen_store.c: the xenstore client, over the ring of a domU, for libos's store calls. */
+/*
+ * xen_store.c: the xenstore client, over the ring of a domU, for libos's store calls. In an
+ * image only with something that uses the store (libos's store API or libos_domid(), and the
+ * frontends, name it); the boot and xen_pv_call reach it through weak references, NULL
+ * without it, and a domU's store then goes unread.
+ */
 void xen_store_init(void *page, uint32_t port);
 void xen_store_op(struct hv_store_op *op);
 int xen_store_domid(uint16_t *domid);
@@ -94,11 +99,14 @@ int xen_store_write_number(const char *dir, const char *key, unsigned long long 
 int xen_store_wait_state(const char *backend, unsigned long long at_least);
 
 /* xen_devices.c: a domU's split devices, attached once libos is up by the drivers the image
- * has (xen_blkfront.c, xen_netfront.c; declared in blkdev_driver.h and netdev_driver.h). */
+ * has (xen_blkfront.c, xen_netfront.c; declared in blkdev_driver.h and netdev_driver.h).
+ * In the image only with a frontend, which names it; the platforms refer to it weakly. */
 void xen_attach_devices(void);
 
-/* xen_gnttab.c: GNTTABOP_* for libos, on PV or PVH; frame = what a grant entry names. */
+/* xen_gnttab.c: GNTTABOP_* for libos, on PV or PVH (in the image with libos's grants, which
+ * name it; xen_pv_call refers to it weakly). */
 void xen_gnttab_op(struct hv_gnttab_op *op);
+/* xen_ops.c: the frame a grant entry names for the page at va. */
 uint64_t xen_frame_of(uint64_t va);
 
 /* xen_pvh.c: the PVH guest's boot (called by pvh_start() when it finds Xen). */

@@ -28,15 +28,6 @@ static struct {
 	uint8_t used;
 } maps[XEN_GRANT_MAPS];
 
-uint64_t xen_frame_of(uint64_t va)
-{
-	uint64_t pfn = va / PAGE;
-
-	if (!xen.pv)
-		return pfn;
-	return pfn < xen.nr_pages ? xen.p2m[pfn] : 0;
-}
-
 static int16_t setup_table(uint64_t table, uint32_t nr_entries)
 {
 	uint32_t frames = (uint32_t)((nr_entries * sizeof(struct hv_grant_entry) + PAGE - 1) / PAGE);

@@ -12,8 +12,13 @@
 
 #define DEBUG_EXIT_PORT 0xf4 /* QEMU's isa-debug-exit, as on QEMU's PVH platform */
 #define DEBUG_EXIT_MASK 0x7f
+#define PAGE 4096ull
 
 struct xen_guest xen;
+
+/* In the image only with what makes these calls (xen.h); NULL otherwise. */
+#pragma weak xen_gnttab_op
+#pragma weak xen_store_op
 
 static inline uint64_t rdtsc(void)
 {
@@ -21,6 +26,15 @@ static inline uint64_t rdtsc(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
+}
+
+uint64_t xen_frame_of(uint64_t va)
+{
+	uint64_t pfn = va / PAGE;
+
+	if (!xen.pv)
+		return pfn;
+	return pfn < xen.nr_pages ? xen.p2m[pfn] : 0;
 }
 
 int xen_is_dom0(void)
@@ -248,11 +262,19 @@ void xen_pv_call(unsigned call, void *arg)
 		break;
 	}
 	case HV_CALL_GNTTAB_OP:
+		if (!xen_gnttab_op)
+			goto unlinked;
 		xen_gnttab_op(arg);
 		break;
 	case HV_CALL_STORE:
+		if (!xen_store_op)
+			goto unlinked;
 		xen_store_op(arg);
 		break;
+	unlinked: /* only libos's grant and store calls make these, and they bring them in */
+		pvh_printf("xen: libos made paravirtual call %u, whose client this image lacks\n",
+			   call);
+		xen_exit(LIBOS_PANIC_STATUS);
 	default:
 		pvh_printf("xen: libos made paravirtual call %u, which this platform does not know\n",
 			   call);

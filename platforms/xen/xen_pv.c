@@ -13,6 +13,11 @@
 #include "pvh_cmdline.h"
 #include "xen.h"
 
+/* In the image only with what uses them (xen.h); NULL otherwise. */
+#pragma weak xen_store_init
+#pragma weak xen_store_domid
+#pragma weak xen_attach_devices
+
 #define PAGE 4096ull
 #define PTE_SHARED_INFO 0x067ull /* a shared page: present, writable, user, accessed, dirty */
 
@@ -123,6 +128,8 @@ static void domu_rings_init(const struct xen_start_info *si)
 	if (si->console_mfn && !xen_pv_set_pte((uintptr_t)console_page,
 					      si->console_mfn * PAGE | PTE_SHARED_INFO))
 		xen_console_ring_init(console_page, si->console_evtchn);
+	if (!xen_store_init)
+		return; /* nothing in this image uses the store */
 	if (si->store_mfn && !xen_pv_set_pte((uintptr_t)store_page,
 					    si->store_mfn * PAGE | PTE_SHARED_INFO))
 		xen_store_init(store_page, si->store_evtchn);

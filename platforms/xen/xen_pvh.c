@@ -21,6 +21,11 @@
 #include "pvh_start_info.h"
 #include "xen.h"
 
+/* In the image only with what uses them (xen.h); NULL otherwise. */
+#pragma weak xen_store_init
+#pragma weak xen_store_domid
+#pragma weak xen_attach_devices
+
 #define PAGE 4096ull
 #define MAX_MAP 128
 #define WINDOW_ALIGN (2ull << 20)
@@ -164,6 +169,8 @@ static void domu_rings_init(void)
 	if (console && console < MAPPED_PAGES)
 		xen_console_ring_init((void *)(uintptr_t)(console * PAGE),
 				      (uint32_t)hvm_param(HVM_PARAM_CONSOLE_EVTCHN));
+	if (!xen_store_init)
+		return; /* nothing in this image uses the store */
 	if (store && store < MAPPED_PAGES)
 		xen_store_init((void *)(uintptr_t)(store * PAGE),
 			       (uint32_t)hvm_param(HVM_PARAM_STORE_EVTCHN));

@@ -42,6 +42,16 @@ static Elf64_Phdr *need(uint32_t type, unsigned nth)
 	return p;
 }
 
+/* The last loadable segment: growing it overlaps none of the others. */
+static Elf64_Phdr *last_load(void)
+{
+	unsigned n = 0;
+
+	while (find(PT_LOAD, n + 1))
+		n++;
+	return need(PT_LOAD, n);
+}
+
 /* The hv ABI note's descriptor (its version word) in the file. */
 static uint32_t *abi_version(void)
 {
@@ -109,7 +119,7 @@ static int mutate(const char *m)
 	else if (!strcmp(m, "outside"))
 		move_segment(need(PT_LOAD, 2), 0xf0000000);
 	else if (!strcmp(m, "huge"))
-		need(PT_LOAD, 2)->p_memsz = 64u << 20;
+		last_load()->p_memsz = 64u << 20;
 	else if (!strcmp(m, "entry"))
 		eh->e_entry = 0x50000000;
 	else if (!strcmp(m, "entry-data"))

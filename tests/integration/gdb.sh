@@ -53,8 +53,8 @@ threading.Timer(1.0, lambda: gdb.post_event(lambda: gdb.execute("interrupt"))).s
 EOF
 
 gdb_case "a breakpoint in main, its arguments read, a step to the next line, the run to its end" 0 \
-	"Breakpoint 1, main (argc=3, argv=" "at apps/hello/hello.c:21" '$1 = 3' '$2 = 0x' '"one"' \
-	"22		for (int i = 0; i < argc; i++)" "[Inferior 1 (Remote target) exited normally]" \
+	"Breakpoint 1, main (argc=3, argv=" "at apps/hello/hello.c:20" '$1 = 3' '$2 = 0x' '"one"' \
+	"21		for (int i = 0; i < argc; i++)" "[Inferior 1 (Remote target) exited normally]" \
 	"argv[1] = \"one\"" "hv: $HELLO: gdb connected" \
 	-- --gdb=0 "$HELLO" one two -- "break main" "continue" "print argc" "print argv[1]" \
 	"next" "continue"
