@@ -47,6 +47,7 @@ T_TCP = ("at least 0.5x native", lambda cost, s: cost <= 2.0, "cost")
 T_IOPS1 = ("at least 200k IOPS", lambda cost, s: s >= 200000, "median")
 T_HALF = ("at least 0.5x native", lambda cost, s: cost <= 2.0, "cost")
 T_SEQ = ("at least 0.8x native", lambda cost, s: cost <= 1.25, "cost")
+T_HELLO_BYTES = 48 << 10
 
 
 def log(msg):
@@ -689,6 +690,10 @@ def write_report():
         L += [f"| {i['image']} | {i['file_bytes']} | {i['stripped_bytes']} | {i['text']} | {i['data']} | "
               f"{i['bss']} | {i['peer'] or '(none)'} | {i['peer_bytes'] or ''} | "
               f"{i['peer_stripped_bytes'] or ''} |" for i in REPORT["images"]]
+        hello = [i["stripped_bytes"] for i in REPORT["images"] if i["image"] == "hello.img"]
+        if hello:
+            L += ["", f"Target: hello stripped at most {T_HELLO_BYTES} bytes (48 KiB): "
+                      f"{hello[0]} bytes, {'met' if hello[0] <= T_HELLO_BYTES else 'not met'}."]
         L += [""]
     if REPORT["skipped"]:
         L += ["## not measured in this run", ""] + [f"- {s['group']}: {s['name']}: {s['why']}" for s in REPORT["skipped"]] + [""]
