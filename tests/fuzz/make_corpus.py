@@ -324,6 +324,7 @@ SHARED = hv_define("HV_L_SHARED")
 DOMID_SELF = abi_define("HV_DOMID_SELF")
 ARG, KEY, BUF, TABLE = BASE + 0x100, BASE + 0x200, BASE + 0x300, BASE + 0x1000
 NO_DEADLINE = (1 << 64) - 1
+PENDING, MASK = 0x800, 0xA00  # evtchn_pending and evtchn_mask in the shared-info page
 
 
 def hheader(trace=False, configs=(0, 0, 0)):
@@ -395,11 +396,14 @@ def hypercall_seeds():
           hheader(configs=(0, 4, 0)) + evtchn(1, VIRQ, virq=0) + block(1, 1000000) +
           block(1, NO_DEADLINE) + block(2, 0) + struct.pack("<BBI", HCLOCK, 1, 5000) +
           block(2, 2000000) + block(2, NO_DEADLINE) + block(3, NO_DEADLINE))
-    # 1:1 offered to 2, bound by 2:1; sends both ways; closed by 1, so 2:1 is unbound again.
+    # 1:1 offered to 2, bound by 2:1; sends both ways, one to 1:1 masked (its unmask delivers
+    # it); closed by 1, so 2:1 is unbound again.
     write("hypercall", "evtchn-pair",
           hheader() + evtchn(1, ALLOC, remote_dom=2) +
           evtchn(2, BIND, remote_dom=1, remote_port=1) + evtchn(2, SEND, port=1) +
-          evtchn(1, STATUS, port=1) + evtchn(1, UNMASK, port=1) + evtchn(1, SEND, port=1) +
+          evtchn(1, STATUS, port=1) + hwrite(1, SHARED + PENDING, bytes(8)) +
+          hwrite(1, SHARED + MASK, struct.pack("<Q", 2)) + evtchn(2, SEND, port=1) +
+          evtchn(1, UNMASK, port=1) + evtchn(1, SEND, port=1) +
           block(2, NO_DEADLINE) + evtchn(1, CLOSE, port=1) + evtchn(2, SEND, port=1) +
           evtchn(2, STATUS, port=1) + block(3, NO_DEADLINE))
     write("hypercall", "evtchn-refusals",
@@ -416,8 +420,9 @@ def hypercall_seeds():
           gnttab(2, MAP, gdom=1, ref=1, flags=1) + gnttab(2, MAP, gdom=1, ref=1) +
           gnttab(2, QUERY, gdom=DOMID_SELF) + gnttab(1, QUERY, gdom=2) +
           gnttab(1, SETUP, table=TABLE, nr_entries=8) + gnttab(2, UNMAP, handle=0) +
-          gnttab(2, UNMAP, handle=0) + gnttab(3, MAP, gdom=1, ref=2) +
-          gnttab(2, UNMAP, handle=1) + gnttab(1, SETUP, table=TABLE, nr_entries=8))
+          gnttab(2, UNMAP, handle=0) + gnttab(2, MAP, gdom=1, ref=0) +
+          gnttab(3, MAP, gdom=1, ref=2) + gnttab(2, UNMAP, handle=1) +
+          gnttab(1, SETUP, table=TABLE, nr_entries=8))
     write("hypercall", "grant-copy",
           hheader(True) + table + hwrite(2, BUF, text) +
           gnttab(2, COPY, flags=2, length=16, src=(BUF, DOMID_SELF), dst=(0x40 << 32, 1)) +
