@@ -106,6 +106,8 @@ struct call {
 	struct grant_slot slots_before[NR_DOMS + 1][MAX_WINDOW];
 	struct allowed allowed[2];
 	unsigned nr_allowed;
+	struct dom *sent_to; /* a SEND that succeeded: the peer, its port pending */
+	uint32_t sent_port;
 };
 
 /* A domain id the input or a block names, if it is one of ours. */
@@ -153,11 +155,22 @@ static void allow(struct call *c, struct dom *d, uint64_t lo, uint64_t len)
 
 /* --- guest memory and what may change in it -------------------------------------------- */
 
-/* Whether one byte of d at gpa may go from was to now in call c. */
+/* Of the byte at off in a bitmap of ports, the bit a SEND to d set, if it did; else 0. */
+static uint8_t sent_bit(const struct call *c, const struct dom *d, uint64_t off, uint32_t port)
+{
+	return c->sent_to == d && port / 8 == off ? 1u << port % 8 : 0;
+}
+
+/*
+ * Whether one byte of d at gpa may go from was to now in call c. In a
+ * shared-info page, the caller's event words change as its calls say; in
+ * another domain's, a SEND to it sets its port's bits, nothing else.
+ */
 static bool may_change(const struct call *c, struct dom *d, uint64_t gpa, uint8_t was, uint8_t now)
 {
-	uint64_t off = gpa - HV_L_SHARED;
+	uint64_t off = gpa - HV_L_SHARED, sel = SI_OFF(vcpu_info[0].evtchn_pending_sel);
 	bool caller = d == c->d;
+	uint8_t set = now & ~was, cleared = was & ~now;
 
 	for (unsigned i = 0; i < c->nr_allowed; i++)
 		if (c->allowed[i].d == d && gpa >= c->allowed[i].lo && gpa < c->allowed[i].hi)
@@ -170,14 +183,16 @@ static bool may_change(const struct call *c, struct dom *d, uint64_t gpa, uint8_
 	if (c->ended_before[d->vm.domid] || off >= HV_PAGE_SIZE)
 		return false;
 	if (off == SI_OFF(vcpu_info[0].evtchn_upcall_pending))
-		return now == 1; /* hv never clears it */
-	if (off >= SI_OFF(vcpu_info[0].evtchn_pending_sel) &&
-	    off < SI_OFF(vcpu_info[0].evtchn_pending_sel) + 8)
-		return (was & ~now) == 0;
+		return now == 1 && (caller || c->sent_to == d); /* hv never clears it */
+	if (off >= sel && off < sel + 8)
+		return !cleared &&
+		       (caller || !(set & ~sent_bit(c, d, off - sel, c->sent_port / 64)));
 	if (off >= SI_OFF(evtchn_pending) && off < SI_OFF(evtchn_mask))
-		return caller || (was & ~now) == 0; /* a close clears the caller's own */
+		return caller || /* a close clears the caller's own */
+		       (!cleared && !(set & ~sent_bit(c, d, off - SI_OFF(evtchn_pending),
+							c->sent_port)));
 	if (off >= SI_OFF(evtchn_mask) && off < SI_OFF(evtchn_mask) + 8 * HV_EVTCHN_WORDS)
-		return caller && (now & ~was) == 0; /* only an unmask, the caller's */
+		return caller && !set; /* only an unmask, the caller's */
 	return false;
 }
 
@@ -300,7 +315,7 @@ static void check_block(const struct call *c)
 		FUZZ_CHECK(port_bit(shared_info(d)->evtchn_pending, timer));
 }
 
-static void check_evtchn(const struct call *c)
+static void check_evtchn(struct call *c)
 {
 	const struct hv_evtchn_op *in = &c->in.evtchn, *out = &c->out.evtchn;
 	const struct evtchn_ports *t = c->d->vm.ports;
@@ -346,6 +361,8 @@ static void check_evtchn(const struct call *c)
 		FUZZ_CHECK(t->port[in->port].state == HV_EVTCHNSTAT_INTERDOMAIN);
 		peer = dom_by_id(t->port[in->port].remote_dom);
 		FUZZ_CHECK(peer != NULL);
+		c->sent_to = peer;
+		c->sent_port = t->port[in->port].remote_port;
 		if (peer != c->d || si_seen)
 			FUZZ_CHECK(port_bit(shared_info(peer)->evtchn_pending,
 					    t->port[in->port].remote_port));
