@@ -24,8 +24,8 @@
  *    state said, a pending bit, a map the backend holds, a copy's bytes);
  *  - guest memory changes only as the ABI allows: the caller's block, its
  *    READ buffer and copy destination, its shared-info page's event words;
- *    another domain's pending bits (set, never cleared) and a copy's
- *    destination in a page it granted; in any domain's grant table,
+ *    in another domain's, the bits of its port a SEND to it sets and a
+ *    copy's destination in a page it granted; in any domain's grant table,
  *    GTF_reading and GTF_writing only; in an ended domain, those only;
  *    hv's own area nowhere (its pages fault at the access; area_check()
  *    finds them as sealed at the end of the run);
@@ -38,9 +38,9 @@
  * its --console-max, of the default, 0, 16 and 256 bytes; bit 2: a device,
  * whose event-channel ports are 1 and 2, which may also wake it); then
  * operations, each a byte (modulo NR_OPS) and its arguments. A domain is a
- * byte (modulo NR_DOMS, from domain 1). A guest address is a byte under
- * 0xf0 and 16 bits added to HV_L_SHARED (the guest's writable memory, at
- * any alignment), or another byte and 32 bits taken as they come.
+ * byte (modulo NR_DOMS, from domain 1). A guest address is a byte, then:
+ * under 0xf0, 16 bits added to HV_L_SHARED (the guest's writable memory,
+ * at any alignment); else 32 bits, taken as they come.
  *   OP_WRITE  domain, 16 bits of offset from HV_L_SHARED, a length byte and
  *             that many bytes: the guest writes them (clipped to its memory);
  *   OP_CALL   domain, a call byte (under 0xf0: modulo HV_CALL_COUNT; else a
