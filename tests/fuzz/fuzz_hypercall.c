@@ -236,7 +236,7 @@ static bool names_call(const struct call *c)
 	return strstr(c->d->failure, number) != NULL;
 }
 
-/* Ports a peer could send to: a block with no deadline may sleep on them. */
+/* Whether a block with no deadline may sleep: a device, or a port a peer could send to. */
 static bool could_be_woken(struct dom *d)
 {
 	if (d->vm.wake_sources)
