@@ -13,7 +13,7 @@
 
 CLANG ?= clang
 FUZZ_SECONDS ?= 75
-FUZZ_ALL := elf cmdline virtq_dev evtchn grant store resp http x86_decode
+FUZZ_ALL := elf cmdline virtq_dev evtchn grant store hypercall resp http x86_decode
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 # Like TEST_CFLAGS (hv's headers are quote-only: its elf.h would hide <elf.h>), with libFuzzer.
@@ -28,6 +28,11 @@ FUZZ_SUBJECTS_virtq_dev := hv-iface/hv/virtq_dev.c
 FUZZ_SUBJECTS_evtchn := hv-iface/hv/evtchn_ports.c
 FUZZ_SUBJECTS_grant := hv-iface/hv/grant_entry.c
 FUZZ_SUBJECTS_store := hv-iface/hv/store.c
+# The hypercalls over three domains: the handlers, the tables under them, what they call in hv,
+# and the host the target stands in for (hypercall_host.c: backend, vm.c's end and clock).
+FUZZ_SUBJECTS_hypercall := tests/fuzz/hypercall_host.c $(addprefix hv-iface/hv/,hypercall.c \
+	evtchn.c evtchn_ports.c gnttab.c grant_entry.c store.c send_ring.c host.c area.c stats.c \
+	options.c trace.c trace_call.c)
 FUZZ_SUBJECTS_resp := $(addprefix apps/kvstore/,resp.c reply.c glob.c db.c command.c \
 	cmd_strings.c cmd_keys.c cmd_server.c)
 FUZZ_FLAGS_resp := -Iapps/kvstore

@@ -311,6 +311,149 @@ def store_seeds():
           swrite(3, key("again", True, True), "y") + swrite(0, key("name", True, True), "n"))
 
 
+# --- hypercall: three domains write argument blocks into their memory and make the calls -----
+
+def hv_define(name):
+    text = open(os.path.join(ROOT, "hv-iface/hv/hv.h")).read()
+    return int(re.search(r"#define %s (0x[0-9a-fA-F]+|\d+)" % name, text).group(1), 0)
+
+
+HWRITE, HCALL, HCLOCK, HREFUSE = range(4)
+CONSOLE_WRITE, EXIT, WALLCLOCK, BLOCK, EVTCHN_OP, GNTTAB_OP, STORE_OP = range(7)
+SHARED = hv_define("HV_L_SHARED")
+DOMID_SELF = abi_define("HV_DOMID_SELF")
+ARG, KEY, BUF, TABLE = BASE + 0x100, BASE + 0x200, BASE + 0x300, BASE + 0x1000
+NO_DEADLINE = (1 << 64) - 1
+PENDING, MASK = 0x800, 0xA00  # evtchn_pending and evtchn_mask in the shared-info page
+
+
+def hheader(trace=False, configs=(0, 0, 0)):
+    """Bit 0 of the first byte: --trace; a byte per domain: its console budget, a device."""
+    return bytes([1 if trace else 0]) + bytes(configs)
+
+
+def hgpa(gpa):
+    if SHARED <= gpa < SHARED + 0x10000:
+        return bytes([0]) + struct.pack("<H", gpa - SHARED)
+    return bytes([0xFF]) + struct.pack("<I", gpa)
+
+
+def hwrite(dom, gpa, data):
+    return struct.pack("<BBHB", HWRITE, dom - 1, gpa - SHARED, len(data)) + data
+
+
+def hcall(dom, call, gpa, block=None, raw=False):
+    """Domain dom writes block at gpa (if given), then makes the call."""
+    number = bytes([0xFF, call]) if raw else bytes([call])
+    return (hwrite(dom, gpa, block) if block else b"") + bytes([HCALL, dom - 1]) + number + \
+        hgpa(gpa)
+
+
+def evtchn(dom, cmd, port=0, remote_dom=0, remote_port=0, virq=0, at=ARG, dom_field=DOMID_SELF):
+    op = struct.pack("<IihHIIIII", cmd, 0, dom_field, remote_dom, remote_port, port, virq, 0, 0)
+    return hcall(dom, EVTCHN_OP, at, op)
+
+
+def gnttab(dom, cmd, table=0, nr_entries=0, gdom=0, flags=0, ref=0, handle=0, length=0,
+           src=(0, DOMID_SELF), dst=(0, DOMID_SELF)):
+    op = struct.pack("<IiQIIHHIQII", cmd, 0, table, nr_entries, 0, gdom, flags, ref, 0,
+                     handle, length)
+    op += struct.pack("<QH6x", *src) + struct.pack("<QH6x", *dst)
+    return hcall(dom, GNTTAB_OP, ARG, op)
+
+
+def store(dom, cmd, k, value=b"", size=0):
+    """A store op with its key at KEY and its value (or room for one) at BUF."""
+    op = struct.pack("<IiQQII", cmd, 0, KEY, BUF, len(value) or size, 0)
+    return hwrite(dom, KEY, k.encode() + b"\0") + (hwrite(dom, BUF, value) if value else b"") + \
+        hcall(dom, STORE_OP, ARG, op)
+
+
+def grant(dom, ref, flags, grantee, frame):
+    return hwrite(dom, TABLE + 8 * ref, struct.pack("<HHI", flags, grantee, frame))
+
+
+def hypercall_seeds():
+    PERMIT, READONLY = abi_define("HV_GTF_PERMIT_ACCESS"), abi_define("HV_GTF_READONLY")
+    MAP, UNMAP, SETUP, COPY, QUERY = 0, 1, 2, 5, 6
+    BIND, VIRQ, CLOSE, SEND, STATUS, ALLOC, UNMASK = 0, 1, 3, 4, 5, 6, 9
+    READ, WRITE, REMOVE, TX_START = 0, 1, 2, 6
+    text = b"hello from dom1\n"
+    console = lambda dom, buf, n: hcall(dom, CONSOLE_WRITE, ARG, struct.pack("<QQq", buf, n, 0))
+    block = lambda dom, deadline: hcall(dom, BLOCK, ARG, struct.pack("<Qq", deadline, 0))
+    exit_ = lambda dom, status: hcall(dom, EXIT, ARG, struct.pack("<iI", status, 0))
+    # Budgets of 16 and 0 bytes; the boot info is readable, memory's last byte + 1 is not.
+    write("hypercall", "console",
+          hheader(configs=(2, 0, 1)) + hwrite(1, BUF, text) + console(1, SHARED - 0x4000, 4) +
+          console(1, BUF, 12) + console(1, BUF, 1) + console(2, BUF, 0) + console(3, BUF, 1))
+    # dom2 exits with 0x1ff (255 remains) and calls no more; dom1's exit block in shared info.
+    write("hypercall", "exit-wallclock",
+          hheader() + hcall(1, WALLCLOCK, ARG, bytes(16)) + exit_(2, 0x1FF) +
+          hcall(2, WALLCLOCK, ARG) + hcall(1, EXIT, SHARED + 0x800, struct.pack("<iI", 0, 0)))
+    # A deadline ahead (the clock jumps to it, the timer port goes pending), one passed, none:
+    # dom1 has a pending port, dom2 a device that may wake it, dom3 nothing (it ends).
+    write("hypercall", "block",
+          hheader(configs=(0, 4, 0)) + evtchn(1, VIRQ, virq=0) + block(1, 1000000) +
+          block(1, NO_DEADLINE) + block(2, 0) + struct.pack("<BBI", HCLOCK, 1, 5000) +
+          block(2, 2000000) + block(2, NO_DEADLINE) + block(3, NO_DEADLINE))
+    # 1:1 offered to 2, bound by 2:1; sends both ways, one to 1:1 masked (its unmask delivers
+    # it); closed by 1, so 2:1 is unbound again.
+    write("hypercall", "evtchn-pair",
+          hheader() + evtchn(1, ALLOC, remote_dom=2) +
+          evtchn(2, BIND, remote_dom=1, remote_port=1) + evtchn(2, SEND, port=1) +
+          evtchn(1, STATUS, port=1) + hwrite(1, SHARED + PENDING, bytes(8)) +
+          hwrite(1, SHARED + MASK, struct.pack("<Q", 2)) + evtchn(2, SEND, port=1) +
+          evtchn(1, UNMASK, port=1) + evtchn(1, SEND, port=1) +
+          block(2, NO_DEADLINE) + evtchn(1, CLOSE, port=1) + evtchn(2, SEND, port=1) +
+          evtchn(2, STATUS, port=1) + block(3, NO_DEADLINE))
+    write("hypercall", "evtchn-refusals",
+          hheader(configs=(4, 0, 0)) + evtchn(1, ALLOC, remote_dom=7) +
+          evtchn(1, ALLOC, remote_dom=2, dom_field=2) +
+          evtchn(1, BIND, remote_dom=2, remote_port=1) + evtchn(1, CLOSE, port=1) +
+          evtchn(1, SEND, port=4096) + evtchn(1, UNMASK, port=0) + evtchn(1, VIRQ, virq=1) +
+          evtchn(1, 2) + evtchn(1, STATUS, port=2, dom_field=2))
+    # dom1's table: ref 0 for dom2, ref 1 read-only for dom2, ref 2 for dom3.
+    table = grant(1, 0, PERMIT, 2, 0x100) + grant(1, 1, PERMIT | READONLY, 2, 0x100) + \
+        grant(1, 2, PERMIT, 3, 0x101) + gnttab(1, SETUP, table=TABLE, nr_entries=4)
+    write("hypercall", "grant-map",
+          hheader() + table + gnttab(2, MAP, gdom=1, ref=0) +
+          gnttab(2, MAP, gdom=1, ref=1, flags=1) + gnttab(2, MAP, gdom=1, ref=1) +
+          gnttab(2, QUERY, gdom=DOMID_SELF) + gnttab(1, QUERY, gdom=2) +
+          gnttab(1, SETUP, table=TABLE, nr_entries=8) + gnttab(2, UNMAP, handle=0) +
+          gnttab(2, UNMAP, handle=0) + gnttab(2, MAP, gdom=1, ref=0) +
+          gnttab(3, MAP, gdom=1, ref=2) + gnttab(2, UNMAP, handle=1) +
+          gnttab(1, SETUP, table=TABLE, nr_entries=8))
+    write("hypercall", "grant-copy",
+          hheader(True) + table + hwrite(2, BUF, text) +
+          gnttab(2, COPY, flags=2, length=16, src=(BUF, DOMID_SELF), dst=(0x40 << 32, 1)) +
+          gnttab(2, COPY, flags=1, length=16, src=(0x40 << 32, 1),
+                 dst=(BUF + 0x40, DOMID_SELF)) +
+          gnttab(2, COPY, flags=3, length=8, src=(1 | 0x40 << 32, 1), dst=(0x80 << 32, 1)) +
+          gnttab(2, COPY, flags=2, length=16, src=(BUF, DOMID_SELF), dst=(1 | 0x40 << 32, 1)) +
+          gnttab(3, COPY, flags=0, length=4097, src=(BUF, DOMID_SELF), dst=(BUF, DOMID_SELF)))
+    # The backend refuses a map and an unmap; the granter ends while dom3 holds its page.
+    write("hypercall", "grant-ends",
+          hheader() + table + bytes([HREFUSE, 1, 0]) + gnttab(2, MAP, gdom=1, ref=0) +
+          gnttab(2, MAP, gdom=1, ref=0) + bytes([HREFUSE, 1, 1 | 2 << 1]) +
+          gnttab(2, UNMAP, handle=0) + gnttab(3, MAP, gdom=1, ref=2) + exit_(1, 0) +
+          gnttab(2, MAP, gdom=1, ref=0) + gnttab(3, UNMAP, handle=0) + exit_(2, 2))
+    write("hypercall", "store",
+          hheader(True) + store(1, WRITE, "/local/domain/1/ring-ref", b"8") +
+          store(2, READ, "/local/domain/1/ring-ref", size=16) +
+          store(2, READ, "/local/domain/1/name", size=2) +
+          store(2, WRITE, "/local/domain/1/ring-ref", b"9") +
+          store(1, REMOVE, "/local/domain/1") + store(3, READ, "/local/domain/1/ring-ref") +
+          store(3, TX_START, "/tx") + evtchn(3, ALLOC, remote_dom=1) + block(3, NO_DEADLINE))
+    # Each ends its domain: a call hv has no number for, a block not aligned, one in hv's area.
+    write("hypercall", "bad-calls",
+          hheader(True) + hcall(1, 9, ARG, raw=True) + hcall(2, EVTCHN_OP, ARG + 4) +
+          hcall(3, STORE_OP, 0x1000) + hcall(1, WALLCLOCK, ARG))
+    # A block past dom1's memory, one below the shared-info page, a buffer past dom3's memory.
+    write("hypercall", "bad-blocks",
+          hheader() + hcall(1, GNTTAB_OP, BASE + 12 * 0x1000 - 8) +
+          hcall(2, CONSOLE_WRITE, SHARED - 8) + console(3, BASE + 0x1FFF, 2))
+
+
 # --- resp: what redis-cli and redis-benchmark send -------------------------------------------
 
 def resp_cmd(*args):
@@ -391,6 +534,7 @@ def main():
     evtchn_seeds()
     grant_seeds()
     store_seeds()
+    hypercall_seeds()
     resp_seeds()
     http_seeds()
     x86_seeds()
