@@ -13,7 +13,7 @@
 
 CLANG ?= clang
 FUZZ_SECONDS ?= 75
-FUZZ_ALL := elf cmdline virtq_dev evtchn grant store hypercall resp http x86_decode
+FUZZ_ALL := elf cmdline virtq_dev virtio_dev evtchn grant store hypercall resp http x86_decode
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 # Like TEST_CFLAGS (hv's headers are quote-only: its elf.h would hide <elf.h>), with libFuzzer.
@@ -39,6 +39,12 @@ FUZZ_FLAGS_resp := -Iapps/kvstore
 FUZZ_SUBJECTS_http := apps/httpd/http_parse.c
 FUZZ_FLAGS_http := -Iapps/httpd
 FUZZ_SUBJECTS_x86_decode := hv-iface/hv/x86_decode.c
+# virtio_dev: with the rig it runs them in (tests/fuzz/virtio_rig.h); the link sends hv's calls
+# on a tap to the fuzzer's own tap, and its calls into virtq_dev.c through the rig's watch.
+FUZZ_SUBJECTS_virtio_dev := $(addprefix hv-iface/hv/,virtio_mmio.c virtio_dev.c virtio_blk.c \
+	virtio_net.c virtq_dev.c uring.c) tests/fuzz/virtio_rig.c tests/fuzz/virtio_watch.c
+FUZZ_FLAGS_virtio_dev := $(foreach f,if_nametoindex fopen open ioctl readv writev virtq_dev_pop \
+	virtq_dev_unpop virtq_dev_push virtq_chain_read virtq_chain_write,-Wl,--wrap=$(f))
 
 # libFuzzer options of a timed run, per target: a head that fills httpd's buffer needs 16 KiB;
 # resp's 64 KiB regression inputs must not make every input that long; the words of a protocol

@@ -261,8 +261,9 @@ static void blk_serve_chains(struct virtio_dev *d, unsigned q, struct virtq_chai
 	unsigned pending[VIRTIO_BATCH_MAX], npending = 0, i;
 
 	if (b->ring.fd < 0) {
+		/* As with the ring: once a chain broke the device, nothing after it is served. */
 		for (i = 0; i < n; i++)
-			lens[i] = blk_serve_chain(d, q, &c[i]);
+			lens[i] = i > 0 && lens[i - 1] < 0 ? -EPROTO : blk_serve_chain(d, q, &c[i]);
 		return;
 	}
 	for (i = 0; i < n; i++) {

@@ -151,6 +151,8 @@ static void net_rx(struct virtio_dev *d)
 	struct virtio_net *n = to_net(d);
 
 	while (!virtio_dev_stopping(d)) {
+		struct virtq_dev *vq = &d->q[VIRTIO_NET_Q_RX].vq;
+		uint16_t posted;
 		uint64_t room;
 		ssize_t got;
 		int k;
@@ -161,8 +163,10 @@ static void net_rx(struct virtio_dev *d)
 			pthread_mutex_unlock(&d->lock);
 			return;
 		}
+		posted = virtq_dev_available(vq);
 		k = take_rx_chains(n);
-		if (k == 0 && virtq_dev_enable_kicks(&d->q[VIRTIO_NET_Q_RX].vq)) {
+		/* None, or too few for a frame: wait for the driver's next, unless it came. */
+		if (k == 0 && virtq_dev_enable_kicks_after(vq, posted)) {
 			pthread_mutex_unlock(&d->lock);
 			continue;
 		}

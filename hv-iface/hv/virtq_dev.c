@@ -201,13 +201,20 @@ bool virtq_dev_need_event(struct virtq_dev *q)
 
 bool virtq_dev_enable_kicks(struct virtq_dev *q)
 {
+	return virtq_dev_enable_kicks_after(q, 0);
+}
+
+bool virtq_dev_enable_kicks_after(struct virtq_dev *q, uint16_t n)
+{
+	uint16_t seen = (uint16_t)(q->last_avail + n);
+
 	if (q->event_idx) {
-		__atomic_store_n(avail_event(q), q->last_avail, __ATOMIC_RELAXED);
+		__atomic_store_n(avail_event(q), seen, __ATOMIC_RELAXED);
 		/* Full fence: our wish before we read the index, the mirror of the driver's
 		 * publish-then-read-avail_event; one of the two sides sees the other. */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
-	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != seen;
 }
 
 unsigned virtq_iov_slice(const struct iovec *iov, unsigned n, uint64_t off, uint64_t len,

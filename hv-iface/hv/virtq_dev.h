@@ -93,6 +93,13 @@ bool virtq_dev_need_event(struct virtq_dev *q);
  */
 bool virtq_dev_enable_kicks(struct virtq_dev *q);
 
+/*
+ * The same when the n chains available are too few to serve and were put
+ * back: ask for a kick when the driver makes one more available, then look
+ * again. Returns true when it already has.
+ */
+bool virtq_dev_enable_kicks_after(struct virtq_dev *q, uint16_t n);
+
 /* Copy up to len bytes from the chain's readable part at offset off; returns the bytes copied. */
 size_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *buf, size_t len);
 

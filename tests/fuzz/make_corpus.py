@@ -527,6 +527,170 @@ def x86_seeds():
             write("x86_decode", name + "-regs", code + b"\x90" * (15 - len(code)) + regs)
 
 
+# --- virtio_dev: a device, then the driver's registers, memory writes and notifies; frames -----
+
+VD_SETUP, VD_WRITE, VD_READ, VD_POKE, VD_DESC, VD_AVAIL, VD_NOTIFY, VD_FRAME = range(8)
+VD_RAW = 0x10
+BLK, BLK_RO, BLK_PLAIN, NET, NET_PLAIN = range(5)
+EVENT_IDX, VERSION_1 = 1 << 29, 1 << 32
+BLK_SEG_MAX, BLK_FLUSH = 1 << 2, 1 << 9
+CSUM, GUEST_CSUM, GUEST_TSO4, HOST_TSO4, HOST_TSO6 = 1 << 0, 1 << 1, 1 << 7, 1 << 11, 1 << 12
+MRG_RXBUF = 1 << 15
+T_IN, T_OUT, T_FLUSH, T_GET_ID = 0, 1, 4, 8
+NEEDS_CSUM, GSO_TCPV4, GSO_TCPV6 = 1, 1, 4
+BUF = 0x8000  # window offset of the buffers; queue q's parts at 0x3000 * q (+ 0x1000, + 0x2000)
+
+
+def vd_setup(mask, nr_queues, size=3, flags=0):
+    """The driver's bring-up: features (a mask over the offer; raw: as they are), queues of
+    1 << size entries (raw: size)."""
+    out = bytes([VD_SETUP | flags]) + struct.pack("<Q" if flags & VD_RAW else "<I", mask)
+    for q in range(nr_queues):
+        out += struct.pack("<BHHH", size, 0x3000 * q, 0x3000 * q + 0x1000, 0x3000 * q + 0x2000)
+    return out
+
+
+def vd_poke(off, data):
+    out = b""
+    while data:
+        part, data = data[:255], data[255:]
+        out += struct.pack("<BHB", VD_POKE, off, len(part)) + part
+        off += len(part)
+    return out
+
+
+def vd_chain(q, first, bufs):
+    """Descriptors first, first + 1, ... of queue q, one a buffer: (offset, length, writable)."""
+    out = b""
+    for i, (off, length, writable) in enumerate(bufs):
+        more = i < len(bufs) - 1
+        flags = (F_NEXT if more else 0) | (F_WRITE if writable else 0)
+        out += struct.pack("<BBHHBB", VD_DESC | q << 3, first + i, off, length, flags,
+                           first + i + 1 if more else 0)
+    return out
+
+
+def vd_avail(q, head, n=1):
+    return bytes([VD_AVAIL | q << 3 | (n - 1) << 5, head])
+
+
+def vd_notify(q):
+    return bytes([VD_NOTIFY | q << 3])
+
+
+def vd_frame(length, head=b""):
+    return struct.pack("<BHB", VD_FRAME, length, len(head)) + head
+
+
+def blk_req(head, rtype, sector, data_len, at):
+    """A disk request at descriptors head...: its header, data (written by the device for a
+    read) and status byte laid out from window offset at; a write's data is a pattern."""
+    out = vd_poke(at, struct.pack("<IIQ", rtype, 0, sector))
+    bufs = [(at, 16, False)]
+    if data_len:
+        bufs.append((at + 16, data_len, rtype != T_OUT))
+        if rtype == T_OUT:
+            out += vd_poke(at + 16, bytes((i * 5 + head) & 0xFF for i in range(data_len)))
+    return out + vd_chain(0, head, bufs + [(at + 16 + data_len, 1, True)])
+
+
+def one_request(kind, *req):
+    return bytes([kind]) + vd_setup(BLK_FLUSH, 1) + blk_req(0, *req, BUF) + vd_avail(0, 0) + \
+        vd_notify(0)
+
+
+def net_hdr(flags=0, gso=0, csum_start=0, csum_offset=0):
+    return struct.pack("<BBHHHHH", flags, gso, 0, 0, csum_start, csum_offset, 0)
+
+
+def net_tx(head, hdr, frame_len):
+    """A frame to send at transmit descriptors head, head + 1: the header, then the frame."""
+    frame = bytes(range(256)) * (frame_len // 256 + 1)
+    return vd_poke(BUF, hdr) + vd_poke(BUF + 0x100, frame[:frame_len]) + \
+        vd_chain(1, head, [(BUF, 12, False), (BUF + 0x100, frame_len, False)])
+
+
+def net_rx_bufs(first, n, length, at=BUF):
+    """Receive chains first... of one writable buffer each, length bytes apart from at."""
+    out = b""
+    for i in range(n):
+        out += vd_chain(0, first + i, [(at + i * length, length, True)])
+    return out
+
+
+def virtio_dev_seeds():
+    w = lambda name, data: write("virtio_dev", name, data)
+    w("blk-read", one_request(BLK, T_IN, 2, 1024))
+    w("blk-write", one_request(BLK, T_OUT, 3, 512))
+    w("blk-flush", one_request(BLK, T_FLUSH, 0, 0))
+    w("blk-get-id", one_request(BLK, T_GET_ID, 0, 20))
+    # One notify, seven requests: read, write, flush, ID, out of range, part of a sector, unknown.
+    reqs = [(T_IN, 0, 512), (T_OUT, 1, 1024), (T_FLUSH, 0, 0), (T_GET_ID, 0, 8),
+            (T_IN, 15, 1024), (T_OUT, 4, 100), (7, 0, 0)]
+    batch = vd_setup(BLK_FLUSH | EVENT_IDX, 1, 5)
+    for i, (rtype, sector, length) in enumerate(reqs):
+        batch += blk_req(3 * i, rtype, sector, length, BUF + 0x800 * i) + vd_avail(0, 3 * i)
+    batch += vd_notify(0)
+    w("blk-batch", bytes([BLK]) + batch)
+    w("blk-plain-batch", bytes([BLK_PLAIN]) + batch)
+    w("blk-ro-write", one_request(BLK_RO, T_OUT, 0, 512))
+    w("blk-ro-batch", bytes([BLK_RO]) + batch)
+    # Broken: no status byte; no status byte in a batch's second request; a queue size of 3;
+    # an available index far ahead; features without VERSION_1, then one never offered.
+    w("blk-no-status", bytes([BLK]) + vd_setup(0, 1) + vd_poke(BUF, struct.pack("<IIQ", 0, 0, 0))
+      + vd_chain(0, 0, [(BUF, 16, False)]) + vd_avail(0, 0) + vd_notify(0))
+    w("blk-break-mid-batch", bytes([BLK]) + vd_setup(0, 1) + blk_req(0, T_GET_ID, 0, 8, BUF) +
+      vd_chain(0, 3, [(BUF + 0x100, 16, False)]) + blk_req(4, T_IN, 1, 512, BUF + 0x200) +
+      vd_avail(0, 0) + vd_avail(0, 3, 2) + vd_notify(0))
+    w("blk-bad-size", bytes([BLK]) + vd_setup(VERSION_1, 1, 3, VD_RAW) + vd_notify(0))
+    w("blk-index-ahead", bytes([BLK]) + vd_setup(0, 1) + vd_poke(0x1002, struct.pack("<H", 100))
+      + vd_notify(0))
+    raw_status = lambda v: struct.pack("<BHBI", VD_WRITE | VD_RAW, 0x70, 4, v)
+    w("blk-refused", bytes([BLK]) + vd_setup(0, 1, 8, VD_RAW) +
+      vd_setup(VERSION_1 | 1 << 40, 1, 8, VD_RAW) + raw_status(0) + raw_status(3) +
+      struct.pack("<BHBI", VD_WRITE | VD_RAW, 0x20, 4, 1 << 20) + raw_status(11) +
+      bytes([VD_READ | VD_RAW]) + struct.pack("<HB", 0x70, 4))
+    regs = b"".join(bytes([VD_READ, i]) for i in range(24)) + bytes([VD_READ | 0x20, 21]) + \
+        bytes([VD_READ | 0x60, 22]) + struct.pack("<BHB", VD_READ | VD_RAW, 0x101, 3) + \
+        struct.pack("<BHBI", VD_WRITE | VD_RAW, 0x100, 4, 1) + bytes([VD_WRITE, 10, 5, 0])
+    w("blk-registers", bytes([BLK]) + regs + vd_setup(0, 1) + regs)
+
+    nic = CSUM | GUEST_CSUM | EVENT_IDX
+    w("net-tx", bytes([NET]) + vd_setup(nic, 2) + net_tx(0, net_hdr(), 60) + vd_avail(1, 0) +
+      vd_notify(1))
+    w("net-tx-csum", bytes([NET]) + vd_setup(nic, 2) + net_tx(0, net_hdr(NEEDS_CSUM, 0, 34, 16),
+                                                             74) + vd_avail(1, 0) + vd_notify(1))
+    w("net-tx-tso", bytes([NET]) + vd_setup(nic | HOST_TSO4 | HOST_TSO6, 2) +
+      net_tx(0, net_hdr(NEEDS_CSUM, GSO_TCPV4, 34, 16), 3000) + vd_avail(1, 0) + vd_notify(1) +
+      net_tx(2, net_hdr(NEEDS_CSUM, GSO_TCPV6, 54, 16), 3000) + vd_avail(1, 2) + vd_notify(1))
+    # offload=off: a partial checksum is refused, a plain frame goes.
+    w("net-plain-tx", bytes([NET_PLAIN]) + vd_setup(nic, 2) +
+      net_tx(0, net_hdr(NEEDS_CSUM, 0, 34, 16), 60) + vd_avail(1, 0) + vd_notify(1) +
+      net_tx(2, net_hdr(), 60) + vd_avail(1, 2) + vd_notify(1))
+    # Mergeable buffers: 512-byte chains; a frame takes two; then too few are left for the
+    # next, which waits for four more.
+    w("net-rx-merge", bytes([NET]) + vd_setup(nic | MRG_RXBUF, 2) + net_rx_bufs(0, 4, 512) +
+      vd_avail(0, 0, 4) + vd_notify(0) + vd_frame(1000, net_hdr(0x2)) + vd_frame(1500) +
+      net_rx_bufs(4, 4, 512, BUF + 0x800) + vd_avail(0, 4, 4) + vd_notify(0))
+    w("net-rx-one", bytes([NET]) + vd_setup(nic, 2) + net_rx_bufs(0, 1, 1600) + vd_avail(0, 0) +
+      vd_notify(0) + vd_frame(100, net_hdr()))
+    # Without them one chain a frame: one too long for it is dropped, a shorter one fits.
+    w("net-rx-drop", bytes([NET_PLAIN]) + vd_setup(0, 2) + net_rx_bufs(0, 1, 64) +
+      vd_avail(0, 0) + vd_notify(0) + vd_frame(1000) + vd_frame(50))
+    # Segments: 66 chains over the same 1 KiB take a 64 KiB one; a 20 KB one uses 20.
+    tso = nic | MRG_RXBUF | GUEST_TSO4
+    w("net-rx-segment", bytes([NET]) + vd_setup(tso, 2, 7) + b"".join(
+        vd_chain(0, i, [(BUF, 1024, True)]) + vd_avail(0, i) for i in range(66)) +
+      vd_notify(0) + vd_frame(20000))
+    # Broken or refused: a receive buffer shorter than the header; TSO without a checksum;
+    # offloads the tap refuses.
+    w("net-rx-short", bytes([NET]) + vd_setup(nic, 2) + net_rx_bufs(0, 1, 8) + vd_avail(0, 0) +
+      vd_notify(0))
+    w("net-refused", bytes([NET]) + vd_setup(HOST_TSO4 | GUEST_CSUM, 2) +
+      vd_setup(nic, 2, 3, 0x20) + vd_setup(nic, 2) + net_tx(0, net_hdr(0x4), 60) +
+      vd_avail(1, 0) + vd_notify(1))
+
+
 def main():
     elf_seeds()
     cmdline_seeds()
@@ -538,6 +702,7 @@ def main():
     resp_seeds()
     http_seeds()
     x86_seeds()
+    virtio_dev_seeds()
 
 
 if __name__ == "__main__":

@@ -340,6 +340,18 @@ static void test_events(void)
 	CHECK_EQ(virtq_dev_pop(&q, &c), 1);
 	CHECK(!virtq_dev_enable_kicks(&q));
 	CHECK_EQ(*avail_event, 2);
+
+	/* Two chains too few to serve, put back: the kick is asked for at a third. */
+	make_available(0);
+	make_available(0);
+	CHECK_EQ(virtq_dev_pop(&q, &c), 1);
+	CHECK_EQ(virtq_dev_pop(&q, &c), 1);
+	virtq_dev_unpop(&q);
+	virtq_dev_unpop(&q);
+	CHECK(!virtq_dev_enable_kicks_after(&q, 2));
+	CHECK_EQ(*avail_event, 4);
+	make_available(0);
+	CHECK(virtq_dev_enable_kicks_after(&q, 2));
 }
 
 static void test_copy(void)
