@@ -130,13 +130,19 @@ def setup(num, event_idx, desc=0x0000, avail=0x1000, used=0x2000):
     return struct.pack("<HBHHH", num, 1 if event_idx else 0, desc, avail, used)
 
 
-def poke(off, data):
+def pokes(op, off, data):
+    """data written at off, as operations op (offset, a length byte, the bytes) of 255 at most:
+    the form of virtq_dev's and virtio_dev's writes into guest memory."""
     out = b""
     while data:
         part, data = data[:255], data[255:]
-        out += struct.pack("<BHB", POKE, off, len(part)) + part
+        out += struct.pack("<BHB", op, off, len(part)) + part
         off += len(part)
     return out
+
+
+def poke(off, data):
+    return pokes(POKE, off, data)
 
 
 def descs(entries, first=0):
@@ -538,7 +544,7 @@ CSUM, GUEST_CSUM, GUEST_TSO4, HOST_TSO4, HOST_TSO6 = 1 << 0, 1 << 1, 1 << 7, 1 <
 MRG_RXBUF = 1 << 15
 T_IN, T_OUT, T_FLUSH, T_GET_ID = 0, 1, 4, 8
 NEEDS_CSUM, GSO_TCPV4, GSO_TCPV6 = 1, 1, 4
-BUF = 0x8000  # window offset of the buffers; queue q's parts at 0x3000 * q (+ 0x1000, + 0x2000)
+VD_BUF = 0x8000  # window offset of the buffers; queue q's parts at 0x3000 * q (+ 0x1000, + 0x2000)
 
 
 def vd_setup(mask, nr_queues, size=3, flags=0):
@@ -551,12 +557,7 @@ def vd_setup(mask, nr_queues, size=3, flags=0):
 
 
 def vd_poke(off, data):
-    out = b""
-    while data:
-        part, data = data[:255], data[255:]
-        out += struct.pack("<BHB", VD_POKE, off, len(part)) + part
-        off += len(part)
-    return out
+    return pokes(VD_POKE, off, data)
 
 
 def vd_chain(q, first, bufs):
@@ -595,7 +596,7 @@ def blk_req(head, rtype, sector, data_len, at):
 
 
 def one_request(kind, *req):
-    return bytes([kind]) + vd_setup(BLK_FLUSH, 1) + blk_req(0, *req, BUF) + vd_avail(0, 0) + \
+    return bytes([kind]) + vd_setup(BLK_FLUSH, 1) + blk_req(0, *req, VD_BUF) + vd_avail(0, 0) + \
         vd_notify(0)
 
 
@@ -606,11 +607,11 @@ def net_hdr(flags=0, gso=0, csum_start=0, csum_offset=0):
 def net_tx(head, hdr, frame_len):
     """A frame to send at transmit descriptors head, head + 1: the header, then the frame."""
     frame = bytes(range(256)) * (frame_len // 256 + 1)
-    return vd_poke(BUF, hdr) + vd_poke(BUF + 0x100, frame[:frame_len]) + \
-        vd_chain(1, head, [(BUF, 12, False), (BUF + 0x100, frame_len, False)])
+    return vd_poke(VD_BUF, hdr) + vd_poke(VD_BUF + 0x100, frame[:frame_len]) + \
+        vd_chain(1, head, [(VD_BUF, 12, False), (VD_BUF + 0x100, frame_len, False)])
 
 
-def net_rx_bufs(first, n, length, at=BUF):
+def net_rx_bufs(first, n, length, at=VD_BUF):
     """Receive chains first... of one writable buffer each, length bytes apart from at."""
     out = b""
     for i in range(n):
@@ -629,7 +630,7 @@ def virtio_dev_seeds():
             (T_IN, 15, 1024), (T_OUT, 4, 100), (7, 0, 0)]
     batch = vd_setup(BLK_FLUSH | EVENT_IDX, 1, 5)
     for i, (rtype, sector, length) in enumerate(reqs):
-        batch += blk_req(3 * i, rtype, sector, length, BUF + 0x800 * i) + vd_avail(0, 3 * i)
+        batch += blk_req(3 * i, rtype, sector, length, VD_BUF + 0x800 * i) + vd_avail(0, 3 * i)
     batch += vd_notify(0)
     w("blk-batch", bytes([BLK]) + batch)
     w("blk-plain-batch", bytes([BLK_PLAIN]) + batch)
@@ -637,10 +638,10 @@ def virtio_dev_seeds():
     w("blk-ro-batch", bytes([BLK_RO]) + batch)
     # Broken: no status byte; no status byte in a batch's second request; a queue size of 3;
     # an available index far ahead; features without VERSION_1, then one never offered.
-    w("blk-no-status", bytes([BLK]) + vd_setup(0, 1) + vd_poke(BUF, struct.pack("<IIQ", 0, 0, 0))
-      + vd_chain(0, 0, [(BUF, 16, False)]) + vd_avail(0, 0) + vd_notify(0))
-    w("blk-break-mid-batch", bytes([BLK]) + vd_setup(0, 1) + blk_req(0, T_GET_ID, 0, 8, BUF) +
-      vd_chain(0, 3, [(BUF + 0x100, 16, False)]) + blk_req(4, T_IN, 1, 512, BUF + 0x200) +
+    w("blk-no-status", bytes([BLK]) + vd_setup(0, 1) + vd_poke(VD_BUF, struct.pack("<IIQ", 0, 0, 0))
+      + vd_chain(0, 0, [(VD_BUF, 16, False)]) + vd_avail(0, 0) + vd_notify(0))
+    w("blk-break-mid-batch", bytes([BLK]) + vd_setup(0, 1) + blk_req(0, T_GET_ID, 0, 8, VD_BUF) +
+      vd_chain(0, 3, [(VD_BUF + 0x100, 16, False)]) + blk_req(4, T_IN, 1, 512, VD_BUF + 0x200) +
       vd_avail(0, 0) + vd_avail(0, 3, 2) + vd_notify(0))
     w("blk-bad-size", bytes([BLK]) + vd_setup(VERSION_1, 1, 3, VD_RAW) + vd_notify(0))
     w("blk-index-ahead", bytes([BLK]) + vd_setup(0, 1) + vd_poke(0x1002, struct.pack("<H", 100))
@@ -671,7 +672,7 @@ def virtio_dev_seeds():
     # next, which waits for four more.
     w("net-rx-merge", bytes([NET]) + vd_setup(nic | MRG_RXBUF, 2) + net_rx_bufs(0, 4, 512) +
       vd_avail(0, 0, 4) + vd_notify(0) + vd_frame(1000, net_hdr(0x2)) + vd_frame(1500) +
-      net_rx_bufs(4, 4, 512, BUF + 0x800) + vd_avail(0, 4, 4) + vd_notify(0))
+      net_rx_bufs(4, 4, 512, VD_BUF + 0x800) + vd_avail(0, 4, 4) + vd_notify(0))
     w("net-rx-one", bytes([NET]) + vd_setup(nic, 2) + net_rx_bufs(0, 1, 1600) + vd_avail(0, 0) +
       vd_notify(0) + vd_frame(100, net_hdr()))
     # Without them one chain a frame: one too long for it is dropped, a shorter one fits.
@@ -680,7 +681,7 @@ def virtio_dev_seeds():
     # Segments: 66 chains over the same 1 KiB take a 64 KiB one; a 20 KB one uses 20.
     tso = nic | MRG_RXBUF | GUEST_TSO4
     w("net-rx-segment", bytes([NET]) + vd_setup(tso, 2, 7) + b"".join(
-        vd_chain(0, i, [(BUF, 1024, True)]) + vd_avail(0, i) for i in range(66)) +
+        vd_chain(0, i, [(VD_BUF, 1024, True)]) + vd_avail(0, i) for i in range(66)) +
       vd_notify(0) + vd_frame(20000))
     # Broken or refused: a receive buffer shorter than the header; TSO without a checksum;
     # offloads the tap refuses.

@@ -109,7 +109,10 @@ BYTEWISE static void cover_add(const void *p, uint64_t len)
 		at[i] += at[i] < UINT8_MAX;
 }
 
-/* Bytes [off, off + len) of the n buffers part, as pieces in out (room for n): how many. */
+/*
+ * Bytes [off, off + len) of the n buffers part, as pieces in out (room for n): how many.
+ * The watch's own, not virtq_iov_slice(): it checks where hv put bytes, so it does not ask hv.
+ */
 static unsigned slice(const struct iovec *part, unsigned n, uint64_t off, uint64_t len,
 		      struct iovec *out)
 {
