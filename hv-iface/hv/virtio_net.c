@@ -383,7 +383,7 @@ int virtio_net_parse_opts(const char *arg, const char *opts, const char *want,
 		tok[len] = '\0';
 		opts += 1 + len;
 		if (strcmp(tok, "offload=off") == 0 || strcmp(tok, "offload=on") == 0) {
-			o->no_offload = tok[9] == 'f';
+			o->no_offload = strcmp(tok, "offload=off") == 0;
 			continue;
 		}
 		if (strncmp(tok, "mac=", 4) != 0 || parse_mac(tok + 4, m))

@@ -83,54 +83,39 @@ static void copy_iov(const struct iovec *to, unsigned nto, const struct iovec *f
 	}
 }
 
-/* The ones' complement sum of the bytes [off, off + len) of the iovecs, as a big-endian sum. */
-static uint32_t sum_iov(const struct iovec *iov, unsigned n, size_t off, size_t len)
+/* The ones' complement sum of the bytes of the iovecs, read as big-endian 16-bit words. */
+static uint16_t sum_iov(const struct iovec *iov, unsigned n)
 {
 	uint64_t sum = 0;
 	size_t at = 0; /* the offset of the next byte within the span: its byte lane */
 
-	for (unsigned i = 0; i < n && len > 0; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *b = iov[i].iov_base;
-		size_t take;
 
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		take = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
-		for (size_t k = 0; k < take; k++, at++)
-			sum += (at & 1) ? b[off + k] : (uint32_t)b[off + k] << 8;
-		len -= take;
-		off = 0;
+		for (size_t k = 0; k < iov[i].iov_len; k++, at++)
+			sum += (at & 1) ? b[k] : (uint32_t)b[k] << 8;
 	}
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint32_t)sum;
-}
-
-/* Write the 16-bit value v (big-endian) at byte off of the iovecs. */
-static void put16_iov(const struct iovec *iov, unsigned n, size_t off, uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	for (unsigned i = 0, k = 0; i < n && k < 2; i++) {
-		while (k < 2 && off < iov[i].iov_len)
-			((uint8_t *)iov[i].iov_base)[off++] = b[k++];
-		off -= off >= iov[i].iov_len ? iov[i].iov_len : 0;
-	}
+	return (uint16_t)sum;
 }
 
 /*
  * The receiver did not take GUEST_CSUM: finish the checksum the sender left
- * partial, in the receiver's copy of the frame [5.1.6.2]. Where it goes was
- * checked at send (it lies in the frame).
+ * partial, in the receiver's copy of the frame (after the header in chain c)
+ * [5.1.6.2]. Where it goes was checked at send (it lies in the frame).
  */
-static void complete_csum(struct switch_nic *n, const struct iovec *to, unsigned k,
+static void complete_csum(struct switch_nic *n, const struct virtq_chain *c,
 			  const struct virtio_net_hdr *h, size_t len)
 {
-	uint16_t sum = (uint16_t)~sum_iov(to, k, h->csum_start, len - h->csum_start);
+	size_t start = sizeof(struct virtio_net_hdr) + h->csum_start;
+	struct iovec span[HV_VIRTQ_SIZE_MAX];
+	unsigned k = virtq_iov_slice(c->iov + c->nr_out, c->nr_in, start, len - h->csum_start,
+				     span);
+	uint16_t sum = (uint16_t)~sum_iov(span, k);
+	uint8_t be[2] = { (uint8_t)(sum >> 8), (uint8_t)sum };
 
-	put16_iov(to, k, (size_t)h->csum_start + h->csum_offset, sum);
+	virtq_chain_write(c, start + h->csum_offset, be, sizeof(be));
 	n->summed++;
 }
 
@@ -182,7 +167,7 @@ static int nic_deliver(struct vswitch_port *p, const struct iovec *frame, unsign
 		hdr.csum_start = sent->csum_start;
 		hdr.csum_offset = sent->csum_offset;
 	} else if (partial) {
-		complete_csum(n, to, k, sent, len);
+		complete_csum(n, &c, sent, len);
 	}
 	virtq_chain_write(&c, 0, &hdr, sizeof(hdr));
 	d->q[VIRTIO_NET_Q_RX].bytes += len;
