@@ -77,6 +77,8 @@ struct hv_backend {
 	const char *name;
 	/* What --stats counts as one exit on this backend. */
 	const char *exit_means;
+	/* The guest may make hv_abi.h's HV_BOOT_LINUX_CALLS (proc: it is a Linux process). */
+	bool linux_calls;
 	/*
 	 * Process-wide setup: 0, or (with a message unless quiet) the hv_exit_code
 	 * saying why this backend cannot run here.

@@ -15,6 +15,7 @@
 #include <linux/audit.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,9 +153,19 @@ static int proc_vm_start(struct hv_vm *vm)
 {
 	struct proc_vm *p = proc_of(vm);
 	struct proc_map maps[MAX_RANGES];
+	/* The guest's futex word and kick fds (hv_abi.h, HV_BOOT_LINUX_CALLS). */
+	int kick_fds[HV_MAX_DEVICES * HV_KICK_FD_QUEUES];
+	struct proc_linux_calls lc = {
+	    .futex = HV_L_SHARED + offsetof(struct hv_shared_info, vcpu_info[0].wait),
+	    .fd_base = HV_KICK_FD_BASE,
+	    .nr_fds = vm->nr_devices * HV_KICK_FD_QUEUES,
+	    .fds = kick_fds,
+	};
 	int rc;
 
-	rc = proc_child_spawn(&p->child, p->memfd);
+	for (unsigned i = 0; i < lc.nr_fds; i++)
+		kick_fds[i] = vm_kick_fd(vm, i / HV_KICK_FD_QUEUES, i % HV_KICK_FD_QUEUES);
+	rc = proc_child_spawn(&p->child, p->memfd, vm->linux_calls ? &lc : NULL);
 	if (rc) {
 		vm_fail(vm, HV_EXIT_UNAVAILABLE, "starting the guest's process: %s%s",
 			strerror(-rc),
@@ -549,6 +560,7 @@ static int proc_doorbell(struct hv_vm *vm, uint64_t gpa, bool any, uint32_t data
 const struct hv_backend hv_backend_proc = {
     .name = "proc",
     .exit_means = "a stop of the guest's process that hv served",
+    .linux_calls = true,
     .open = proc_open,
     .vm_create = proc_vm_create,
     .vm_boot = proc_vm_boot,

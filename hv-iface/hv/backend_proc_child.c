@@ -90,49 +90,63 @@ err_close:
 	close(fd);
 }
 
+/* What the new child needs from the thread that made it. */
+struct child_args {
+	int memfd, sock;
+	pid_t parent;
+	const struct proc_linux_calls *lc; /* never NULL here */
+};
+
+static void __attribute__((noreturn)) child_exec(const struct child_args *a);
+
+static int child_main(void *arg)
+{
+	child_exec(arg);
+}
+
+/* The most fds a child is given at fixed numbers (proc_linux_calls). */
+#define CHILD_FDS_MAX 64
+
 /*
  * The new child, up to exec. hv's other threads may hold locks the child
  * inherited, so only plain system calls from here on. A failure exits with
  * the errno as status, for proc_child_spawn to return.
  */
-static void __attribute__((noreturn)) child_exec(int memfd, int sock, pid_t parent);
-
-/* What the new child needs from the thread that made it. */
-struct child_args {
-	int memfd, sock;
-	pid_t parent;
-};
-
-static int child_main(void *arg)
-{
-	const struct child_args *a = arg;
-
-	child_exec(a->memfd, a->sock, a->parent);
-}
-
-static void __attribute__((noreturn)) child_exec(int memfd, int sock, pid_t parent)
+static void __attribute__((noreturn)) child_exec(const struct child_args *a)
 {
 	static char *const argv[] = {"hv-guest", NULL}, *const envp[] = {NULL};
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	struct rlimit nofile = {2, 2}, core = {0, 0};
+	const struct proc_linux_calls *lc = a->lc;
+	int m, s, x, sig, high = lc->nr_fds ? lc->fd_base + (int)lc->nr_fds : 3;
+	int moved[CHILD_FDS_MAX];
 	sigset_t none;
-	int m, s, x, sig;
 
 	/* The spawning thread may have gone between fork and here. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != a->parent)
 		_exit(ESRCH);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL); /* exec keeps ignored signals ignored */
-	/* Out of 0..2 first, so the dup2s below cannot overwrite one another. */
-	m = fcntl(memfd, F_DUPFD, 3);
-	s = fcntl(sock, F_DUPFD, 3);
-	x = fcntl(stub_fd, F_DUPFD, 3);
+	/* Above every number given out below first, so the dup2s cannot overwrite one another. */
+	m = fcntl(a->memfd, F_DUPFD, high);
+	s = fcntl(a->sock, F_DUPFD, high);
+	x = fcntl(stub_fd, F_DUPFD, high);
+	for (unsigned i = 0; i < lc->nr_fds; i++)
+		moved[i] = lc->fds[i] < 0 ? -1 : fcntl(lc->fds[i], F_DUPFD, high);
 	if (m < 0 || s < 0 || x < 0 || dup2(m, 0) < 0 || dup2(s, 1) < 0 ||
 	    dup3(x, 2, O_CLOEXEC) < 0)
 		_exit(errno);
-	if (close_range(3, ~0U, 0) < 0)
+	/* A number given nothing is closed: hv's own fd of that number must not stay. */
+	for (unsigned i = 0; i < lc->nr_fds; i++)
+		if (lc->fds[i] < 0)
+			(void)close(lc->fd_base + (int)i);
+		else if (moved[i] < 0 || dup2(moved[i], lc->fd_base + (int)i) < 0)
+			_exit(moved[i] < 0 ? EMFILE : errno);
+	if (lc->nr_fds && lc->fd_base > 3 && close_range(3, (unsigned)lc->fd_base - 1, 0) < 0)
+		_exit(errno);
+	if (close_range((unsigned)high, ~0U, 0) < 0)
 		_exit(errno);
 	/* Two: fds 0 and 1; after confine closes 0, a received memfd can only land there. */
 	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0 || setrlimit(RLIMIT_CORE, &core) < 0)
@@ -188,8 +202,9 @@ void proc_child_init(struct proc_child *c)
 	c->sock = -1;
 }
 
-int proc_child_spawn(struct proc_child *c, int memfd)
+int proc_child_spawn(struct proc_child *c, int memfd, const struct proc_linux_calls *lc)
 {
+	static const struct proc_linux_calls none = {0};
 	char stack[16384] __attribute__((aligned(16))); /* the child's, until its exec */
 	pid_t parent = getpid(), pid;
 	struct child_args args;
@@ -197,6 +212,11 @@ int proc_child_spawn(struct proc_child *c, int memfd)
 	int sv[2], err, sig;
 
 	proc_child_init(c);
+	if (!lc)
+		lc = &none;
+	if (lc->nr_fds > CHILD_FDS_MAX || (lc->nr_fds && lc->fd_base < 3))
+		return -EINVAL;
+	c->linux_calls = (struct proc_linux_calls){lc->futex, lc->fd_base, lc->nr_fds, NULL};
 	pthread_once(&stub_once, stub_create);
 	if (stub_fd < 0)
 		return stub_err;
@@ -207,7 +227,7 @@ int proc_child_spawn(struct proc_child *c, int memfd)
 	 * own) and this thread waits for that (CLONE_VFORK): no copy of hv's page
 	 * tables, which on a nested host costs more than the exec itself.
 	 */
-	args = (struct child_args){memfd, sv[1], parent};
+	args = (struct child_args){memfd, sv[1], parent, lc};
 	pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 	if (pid < 0) {
 		err = -errno;

@@ -37,6 +37,18 @@
 /* The signal proc_child_kick sends: ignored by default, so a stray one is harmless. */
 #define PROC_KICK_SIGNAL SIGURG
 
+/*
+ * The Linux system calls a guest may make besides grant maps (hv_abi.h's
+ * HV_BOOT_LINUX_CALLS): FUTEX_WAIT with a timeout on one word, and 8-byte
+ * writes to fds [fd_base, fd_base + nr_fds), which are fds[] (-1: none).
+ */
+struct proc_linux_calls {
+	uint64_t futex; /* the word's address in the guest; 0: no futex */
+	int fd_base;
+	unsigned nr_fds;
+	const int *fds;
+};
+
 struct proc_child {
 	pid_t pid;	   /* -1 when none (never spawned, or reaped) */
 	int pidfd;	   /* the child, for kicks that cannot hit a recycled pid; -1 when none */
@@ -46,6 +58,7 @@ struct proc_child {
 	bool kick_pending; /* a kick arrived during an injected call: reported at next resume */
 	bool regs_dirty;   /* regs changed since the stop: written back before the next resume */
 	struct user_regs_struct regs; /* as of the last stop; change with proc_child_set_regs */
+	struct proc_linux_calls linux_calls; /* spawn's (fds not kept), for the filter */
 };
 
 enum proc_stop_kind {
@@ -65,12 +78,13 @@ void proc_child_init(struct proc_child *c);
 
 /*
  * Forks a child that execs the stub with the guest's memory memfd at its fd 0
- * and the child end of c->sock at its fd 1, nothing else open, RLIMIT_NOFILE 2,
+ * and the child end of c->sock at its fd 1, lc's fds (lc may be NULL) at
+ * theirs, nothing else open, RLIMIT_NOFILE 2 (which only bounds new fds),
  * every signal unblocked and at its default action. The calling thread
  * becomes its tracer. Returns 0 with the child stopped right after exec (its
  * registers in c->regs), or a negative errno with no child left behind.
  */
-int proc_child_spawn(struct proc_child *c, int memfd);
+int proc_child_spawn(struct proc_child *c, int memfd, const struct proc_linux_calls *lc);
 
 /*
  * Child stopped: runs one system call in it through the stub's gadget and
@@ -129,8 +143,8 @@ int proc_child_unmap(struct proc_child *c, uint64_t addr);
  * Child stopped, after every proc_child_map_own: closes the guest memfd (fd
  * 0), sets no_new_privs and installs the filter of proc_seccomp_build. From
  * then on the only calls that work are grant maps and unmaps of one page in
- * [window_lo, window_hi), which must be page aligned and below 4 GiB.
- * 0 or -errno.
+ * [window_lo, window_hi), which must be page aligned and below 4 GiB, and
+ * the calls of spawn's proc_linux_calls. 0 or -errno.
  */
 int proc_child_confine(struct proc_child *c, uint64_t window_lo, uint64_t window_hi);
 
@@ -195,9 +209,10 @@ void proc_child_destroy(struct proc_child *c);
  * Writes the filter proc_child_confine installs into out (room for max
  * instructions, each 8 bytes: struct sock_filter). Returns the instruction
  * count, -EINVAL for a window that is not as proc_child_confine says, or
- * -E2BIG when max is too small.
+ * -E2BIG when max is too small. lc (NULL: none) adds its calls.
  */
 struct sock_filter;
-int proc_seccomp_build(struct sock_filter *out, int max, uint64_t window_lo, uint64_t window_hi);
+int proc_seccomp_build(struct sock_filter *out, int max, uint64_t window_lo, uint64_t window_hi,
+		       const struct proc_linux_calls *lc);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What a confined proc-backend guest may still do: the seccomp filter, which
- * lets through one-page grant maps and unmaps and nothing else, and, next to
- * it so the two can be checked against each other, the injected calls it is
+ * lets through one-page grant maps and unmaps, the guest's own waits and
+ * kicks (hv_abi.h's HV_BOOT_LINUX_CALLS) and nothing else, and, next to it
+ * so the two can be checked against each other, the injected calls it is
  * shaped for.
  */
 #define _GNU_SOURCE
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <string.h>
@@ -100,6 +102,15 @@ static void arg_in(struct filter *f, int i, uint64_t lo, uint64_t hi)
 		emit(f, JGE, TO_TRAP, 0, (uint32_t)hi);
 }
 
+/* Traps when argument i is 0 (a NULL pointer). */
+static void arg_not_zero(struct filter *f, int i)
+{
+	load(f, ARG_HI(i));
+	emit(f, JEQ, 0, 2, 0); /* high half not 0: past the low half's test */
+	load(f, ARG_LO(i));
+	emit(f, JEQ, TO_TRAP, 0, 0);
+}
+
 /* Opens the rule for system call nr; returns the jump that rule_end points past it. */
 static int rule_begin(struct filter *f, uint32_t nr)
 {
@@ -116,7 +127,8 @@ static void rule_end(struct filter *f, int skip)
 		f->insn[skip].jf = (uint8_t)(f->n - skip - 1);
 }
 
-int proc_seccomp_build(struct sock_filter *out, int max, uint64_t window_lo, uint64_t window_hi)
+int proc_seccomp_build(struct sock_filter *out, int max, uint64_t window_lo, uint64_t window_hi,
+		       const struct proc_linux_calls *lc)
 {
 	struct filter f = {.insn = out, .max = max};
 	int rule, i;
@@ -163,6 +175,27 @@ int proc_seccomp_build(struct sock_filter *out, int max, uint64_t window_lo, uin
 	rule = rule_begin(&f, __NR_close);
 	arg_is(&f, 0, 0);
 	rule_end(&f, rule);
+
+	/*
+	 * The guest's own calls (hv_abi.h, HV_BOOT_LINUX_CALLS): a wait on its
+	 * futex word, never without a timeout, and its restart after a stop;
+	 * kicks, 8-byte writes to its doorbells' eventfds.
+	 */
+	if (lc && lc->futex) {
+		rule = rule_begin(&f, __NR_futex);
+		arg_is(&f, 0, lc->futex);
+		arg_is(&f, 1, FUTEX_WAIT);
+		arg_not_zero(&f, 3);
+		rule_end(&f, rule);
+		rule = rule_begin(&f, __NR_restart_syscall);
+		rule_end(&f, rule);
+	}
+	if (lc && lc->nr_fds) {
+		rule = rule_begin(&f, __NR_write);
+		arg_in(&f, 0, (uint64_t)lc->fd_base, (uint64_t)lc->fd_base + lc->nr_fds);
+		arg_is(&f, 2, 8);
+		rule_end(&f, rule);
+	}
 
 	/* Everything else, exit included (hv ends the guest), stops the guest with SIGSYS. */
 	emit(&f, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRAP);
@@ -271,7 +304,7 @@ static int confine_calls(struct proc_child *c, struct proc_call *calls, unsigned
 	struct sock_fprog prog;
 	int len, err;
 
-	len = proc_seccomp_build(insn, FILTER_MAX, window_lo, window_hi);
+	len = proc_seccomp_build(insn, FILTER_MAX, window_lo, window_hi, &c->linux_calls);
 	if (len < 0)
 		return len;
 	memset(&prog, 0, sizeof(prog));

@@ -19,7 +19,7 @@
 
 enum opt_id {
 	OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP, OPT_BACKEND,
-	OPT_NO_SANDBOX, OPT_CONSOLE_MAX, OPT_GDB, OPT_TRACE
+	OPT_NO_SANDBOX, OPT_CONSOLE_MAX, OPT_GDB, OPT_TRACE, OPT_NO_LINUX_CALLS
 };
 
 /* What may follow an option's name: nothing (false), a value (true), or only "=VALUE". */
@@ -38,6 +38,7 @@ static const struct {
 	{ "backend", OPT_BACKEND, true, true }, { "no-sandbox", OPT_NO_SANDBOX, false, true },
 	{ "console-max", OPT_CONSOLE_MAX, true, false }, { "gdb", OPT_GDB, true, false },
 	{ "trace", OPT_TRACE, VALUE_OPTIONAL, true },
+	{ "no-linux-calls", OPT_NO_LINUX_CALLS, false, true },
 };
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -171,6 +172,9 @@ static int take_option(struct parser *p, struct cmdline_domain *d, unsigned i, c
 			return fail(p, HV_EXIT_USAGE, d->where,
 				    "--no-sandbox is not allowed in a config file");
 		p->c->no_sandbox = true;
+		return 0;
+	case OPT_NO_LINUX_CALLS:
+		p->c->no_linux_calls = true;
 		return 0;
 	case OPT_TRACE: /* a config file may say it: it only adds output, as --stats does */
 		return take_trace(p, d, value);

@@ -32,6 +32,7 @@ struct cmdline_domain {
 /* A parsed command line. Domains are numbered in order: a config file's first, then argv's. */
 struct cmdline {
 	bool stats, help, version, no_sandbox;
+	bool no_linux_calls; /* --no-linux-calls: guests trap to kick and block, as on kvm */
 	const char *backend; /* --backend: "kvm", "proc" or "auto"; NULL when not given */
 	bool trace;             /* --trace: every exit and hypercall, one line each (trace.h) */
 	const char *trace_file; /* --trace=FILE; NULL: to stderr */

@@ -7,8 +7,10 @@
  * (send_ring.c) and EVTCHNOP_SEND.
  */
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "evtchn_ports.h"
@@ -40,8 +42,18 @@ static struct hv_shared_info *shared_info(struct hv_vm *vm)
  */
 static bool wake_if_blocked(struct hv_vm *vm)
 {
+	uint32_t *wait = &shared_info(vm)->vcpu_info[0].wait;
 	uint64_t one = 1;
 
+	/*
+	 * A guest that blocks by a futex (HV_BOOT_LINUX_CALLS) follows the same
+	 * order with its wait word as W1; taking the 1 makes its FUTEX_WAIT, if
+	 * it has not begun, return at once, and only one sender wakes it.
+	 */
+	if (vm->linux_calls && __atomic_exchange_n(wait, 0, __ATOMIC_SEQ_CST) == 1) {
+		(void)syscall(SYS_futex, wait, FUTEX_WAKE, 1, NULL, NULL, 0);
+		return true;
+	}
 	if (!__atomic_load_n(&vm->blocked, __ATOMIC_SEQ_CST))
 		return false;
 	/* A full eventfd counter (EAGAIN) is a pending wake-up too. */

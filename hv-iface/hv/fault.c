@@ -197,7 +197,7 @@ const char *hv_syscall_name(uint64_t nr)
 		{ 234, "tgkill" }, { 257, "openat" },  { 322, "execveat" }, { 435, "clone3" },
 		{ 99, "sysinfo" }, { 204, "sched_getaffinity" }, { 310, "process_vm_readv" },
 		{ 311, "process_vm_writev" }, { 262, "newfstatat" }, { 5, "fstat" },
-		{ 219, "restart_syscall" },
+		{ 219, "restart_syscall" }, { 202, "futex" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -207,8 +207,9 @@ const char *hv_syscall_name(uint64_t nr)
 }
 
 /*
- * A guest has no system calls: on proc the child's filter refuses every one
- * (on KVM the syscall instruction is #UD), and the domain ends as a fault does.
+ * A guest has no system calls but, on proc, the kicks and blocks of
+ * HV_BOOT_LINUX_CALLS: the child's filter refuses every other (on KVM the
+ * syscall instruction is #UD), and the domain ends as a fault does.
  */
 void fault_syscall(struct hv_vm *vm, const struct hv_fault *f)
 {
@@ -217,9 +218,12 @@ void fault_syscall(struct hv_vm *vm, const struct hv_fault *f)
 
 	name_of(vm, f->rip, sym, sizeof(sym));
 	vm_fail(vm, HV_EXIT_GUEST_FAULT,
-		"guest fault: system call %llu%s%s%s refused (a guest has none), at rip 0x%llx%s",
+		"guest fault: system call %llu%s%s%s refused (%s), at rip 0x%llx%s",
 		(unsigned long long)f->nr, name ? " (" : "", name ? name : "",
-		f->compat ? " (32-bit)" : name ? ")" : "", (unsigned long long)f->rip, sym);
+		f->compat ? " (32-bit)" : name ? ")" : "",
+		vm->linux_calls ? "a guest makes only its kicks and blocks, as hv_abi.h says"
+				: "a guest has none",
+		(unsigned long long)f->rip, sym);
 	print_regs(vm);
 	fprintf(stderr, "hv: %s:   #0 0x%llx%s  rsp 0x%llx rbp 0x%llx\n", vm->name,
 		(unsigned long long)f->rip, sym, (unsigned long long)f->rsp,

@@ -139,6 +139,7 @@ struct hv_vm {
 	int wake_fd;           /* eventfd that ends a block hypercall early */
 	unsigned wake_sources; /* things that can wake a block with no deadline; atomic */
 	bool blocked;          /* in the block hypercall; atomic, see evtchn.c for the protocol */
+	bool linux_calls;      /* the guest may kick and block by Linux calls (HV_BOOT_LINUX_CALLS) */
 
 	uint8_t *mem; /* guest RAM [0, mem_size), host mapping */
 	uint64_t mem_size;
@@ -292,6 +293,12 @@ enum evtchn_result {
 	EVTCHN_SET_WOKE,    /* ... and the vCPU was blocked, so its wake eventfd was written */
 };
 enum evtchn_result evtchn_set_pending(struct hv_vm *vm, uint32_t port);
+
+/*
+ * virtio_dev.c: the eventfd that kicks queue q of device dev (where a write
+ * to its QueueNotify lands), -1 when there is no such queue.
+ */
+int vm_kick_fd(const struct hv_vm *vm, unsigned dev, unsigned q);
 
 /*
  * evtchn.c: the domain's port table (its device ports bound), and its

@@ -78,6 +78,12 @@ static const char usage[] =
 	"               its guests are set up, hv drops root (to user nobody) and a seccomp\n"
 	"               filter allows only the system calls it needs while they run; any\n"
 	"               other ends hv with 71, naming the call. Not allowed in a config file\n"
+	"  --no-linux-calls\n"
+	"               on proc, guests trap to hv to kick a queue and to block, as on kvm,\n"
+	"               instead of making the two Linux system calls proc lets them make\n"
+	"               (an eventfd write and a futex wait, a microsecond against a stop of\n"
+	"               tens): for measuring what those save, and for --trace to see every\n"
+	"               block\n"
 	"  --trace, --trace=FILE\n"
 	"               one line for each exit of every domain, each hypercall (its\n"
 	"               arguments decoded and its result), each device request and\n"
@@ -107,7 +113,8 @@ static const char usage[] =
 	"   71  a host system call failed\n"
 	"   73  the --trace file cannot be created\n"
 	"   80  the guest took a CPU exception (null pointer, divide error, stack overflow...)\n"
-	"       or, on proc, made a system call (a guest has none; on kvm that is #UD)\n"
+	"       or, on proc, made a system call other than its kicks and blocks (on kvm\n"
+	"       any system call is #UD)\n"
 	"   81  the guest broke the ABI (unknown hypercall, bad argument or pointer)\n"
 	"   82  the guest triple-faulted or made an exit hv cannot serve\n"
 	"  128+N hv was stopped by signal N (SIGINT, SIGTERM, SIGHUP): every domain is ended\n"
@@ -267,8 +274,10 @@ int main(int argc, char **argv)
 		rc = domain_open(&host, &cl.dom[i]);
 	if (!rc)
 		rc = backend_choose(cl.backend ? cl.backend : getenv("HV_BACKEND"), &be);
-	for (unsigned id = 1; id <= host.nr_doms && !rc; id++)
+	for (unsigned id = 1; id <= host.nr_doms && !rc; id++) {
+		host.dom[id]->linux_calls = be->linux_calls && !cl.no_linux_calls;
 		rc = domain_create(&host, host.dom[id], be, &cl.dom[id - 1]);
+	}
 	for (unsigned id = 1; id <= host.nr_doms && !rc; id++)
 		if (cl.dom[id - 1].gdb_port >= 0)
 			rc = gdb_attach(host.dom[id], (uint16_t)cl.dom[id - 1].gdb_port);

@@ -332,6 +332,13 @@ int virtio_devs_start(struct hv_vm *vm)
 	return 0;
 }
 
+int vm_kick_fd(const struct hv_vm *vm, unsigned dev, unsigned q)
+{
+	if (dev >= vm->nr_devices || q >= vm->devices[dev]->be->nr_queues)
+		return -1;
+	return vm->devices[dev]->q[q].kick_fd;
+}
+
 void virtio_devs_stop(struct hv_vm *vm)
 {
 	uint64_t one = 1;

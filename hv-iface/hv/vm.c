@@ -211,6 +211,7 @@ int vm_load(struct hv_vm *vm, const struct hv_image *image, int argc, char **arg
 	bi->magic = HV_BOOT_MAGIC;
 	bi->abi_version = HV_ABI_VERSION;
 	bi->domid = vm->domid;
+	bi->flags = vm->linux_calls ? HV_BOOT_LINUX_CALLS : 0;
 	bi->send_ring = HV_L_SEND_RING;
 	bi->send_doorbell = HV_SEND_DOORBELL;
 	bi->grant_window = HV_GRANT_WINDOW;

@@ -14,7 +14,7 @@
 #ifndef HV_ABI_H
 #define HV_ABI_H
 
-#define HV_ABI_VERSION 2
+#define HV_ABI_VERSION 3
 #define HV_NOTE_NAME "hv"
 #define HV_NOTE_ABI 1
 
@@ -136,6 +136,38 @@ struct hv_mem_region {
 };
 
 /*
+ * The guest runs as a Linux process (hv's proc backend, where there is no
+ * /dev/kvm), and may make the Linux system calls below. There any trap is a
+ * stop of that process that hv serves (tens of microseconds); a system call
+ * is about one. Each call and argument must be exactly as given here: any
+ * other system call ends the domain.
+ *
+ * Kick queue q of device d, as a write of q to its QueueNotify would:
+ *   write(HV_KICK_FD(d, q), buf, 8), buf 8 bytes of memory holding 1
+ * (the fd is an eventfd: a count, added). -EBADF: that queue has no such fd;
+ * write QueueNotify instead.
+ *
+ * Block, as HV_CALL_BLOCK does:
+ *   vcpu_info[0].wait = 1 (sequentially consistent), then read
+ *   evtchn_upcall_pending; if it is clear,
+ *   futex(&shared_info->vcpu_info[0].wait, FUTEX_WAIT, 1, timeout, 0, 0)
+ *   with timeout a relative struct timespec (NULL is refused), then set
+ *   wait = 0.
+ * hv, when it sets evtchn_upcall_pending, exchanges wait for 0 and, if it
+ * was 1, wakes the futex: an event after the read above is never lost (the
+ * rule of HV_CALL_BLOCK, evtchn.c). Unlike HV_CALL_BLOCK, hv does not see
+ * this block: it sets no HV_VIRQ_TIMER port pending at the deadline (block
+ * by the hypercall while a VIRQ is bound), does not drain the send ring
+ * first (block this way only when send_ring's cons is its prod), counts no
+ * exit, and cannot tell a guest that waits forever (a guest that waits with
+ * no deadline waits by the hypercall once a futex wait found nothing).
+ */
+#define HV_BOOT_LINUX_CALLS 1u
+#define HV_KICK_FD_BASE 16
+#define HV_KICK_FD_QUEUES 4 /* fds per device */
+#define HV_KICK_FD(dev, q) (HV_KICK_FD_BASE + HV_KICK_FD_QUEUES * (dev) + (q))
+
+/*
  * Devices. hv places each virtio-mmio device (virtio 1.x, see virtio.h) in its
  * own HV_DEVICE_WINDOW from HV_DEVICE_BASE up, mapped user read-write and
  * no-exec at boot. A write of q to the QueueNotify register kicks queue q
@@ -165,7 +197,7 @@ struct hv_boot_info {
 	uint32_t magic;       /* HV_BOOT_MAGIC */
 	uint32_t abi_version; /* HV_ABI_VERSION */
 	uint32_t domid;       /* this domain's id: 1, 2 ... in the order hv was given them */
-	uint32_t pad0;
+	uint32_t flags;       /* HV_BOOT_* */
 	uint64_t send_ring;   /* gpa of struct hv_send_ring */
 	uint64_t send_doorbell; /* gpa of its doorbell register (a 32-bit write of anything) */
 	uint64_t grant_window; /* gpa of the window grant maps land in */
@@ -419,7 +451,8 @@ struct hv_vcpu_time_info {
 struct hv_vcpu_info {
 	uint8_t evtchn_upcall_pending;
 	uint8_t evtchn_upcall_mask;
-	uint8_t pad[6];
+	uint8_t pad[2];
+	uint32_t wait; /* the guest's futex word while it blocks by HV_BOOT_LINUX_CALLS */
 	uint64_t evtchn_pending_sel;
 	uint64_t arch_cr2;
 	uint64_t arch_pad;

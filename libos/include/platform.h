@@ -8,6 +8,7 @@
 #ifndef LIBOS_PLATFORM_H
 #define LIBOS_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,12 @@ struct platform {
 	 */
 	void (*pv_call)(unsigned call, void *arg);
 	/*
+	 * Kick a virtio queue through fd (a boot_device's kick_fd + queue)
+	 * rather than its QueueNotify register: true if done, false when the
+	 * caller must write the register. NULL where devices have no such fds.
+	 */
+	bool (*kick)(int fd);
+	/*
 	 * The frame a grant entry names for the page at va: its guest frame,
 	 * va / 4096, where NULL (hv, Xen PVH); its machine frame on Xen PV.
 	 * 0 for a page the platform cannot name.
@@ -75,6 +82,7 @@ struct boot_device {
 	uint64_t size;
 	uint32_t port;
 	uint32_t nr_ports;
+	int kick_fd; /* queue q is kicked by platform->kick(kick_fd + q); 0: by QueueNotify */
 };
 
 /* What the platform found at boot. */
@@ -102,6 +110,14 @@ struct boot {
 	uint64_t grant_window;
 	uint64_t grant_window_size;
 };
+
+/*
+ * Ports bound to a VIRQ now (libos/pv/evtchn.c; a weak reference is NULL in
+ * images without it). Only the hypervisor makes a VIRQ pending, so a
+ * platform that can block without its hypervisor seeing it (hv's proc)
+ * blocks through the hypervisor while any is bound.
+ */
+extern unsigned evtchn_virqs_bound;
 
 /* The platform libos runs on, set once by libos_start(). */
 extern const struct platform *platform;

@@ -25,6 +25,9 @@ enum port_state {
 	PORT_VIRQ,
 };
 
+/* Ports bound to a VIRQ (pv.h): the platform's block leaves such waits to hv. */
+unsigned evtchn_virqs_bound;
+
 static struct hv_shared_info *shared;
 static struct hv_send_ring *send_ring;
 static volatile uint32_t *send_doorbell;
@@ -195,7 +198,10 @@ int evtchn_bind_virq(uint32_t virq)
 	struct hv_evtchn_op op = {.cmd = HV_EVTCHNOP_BIND_VIRQ, .virq = virq};
 	int rc = evtchn_op(&op);
 
-	return rc ? rc : take_port(op.port, PORT_VIRQ);
+	rc = rc ? rc : take_port(op.port, PORT_VIRQ);
+	if (rc > 0)
+		evtchn_virqs_bound++;
+	return rc;
 }
 
 static int ours(evtchn_port_t port)
@@ -215,6 +221,8 @@ int evtchn_close(evtchn_port_t port)
 	evtchn_unbind_handler(port);
 	rc = evtchn_op(&op);
 	/* Whatever hv said, the port is no longer ours to use. */
+	if (handlers[port].state == PORT_VIRQ)
+		evtchn_virqs_bound--;
 	handlers[port].state = PORT_FREE;
 	/* An event left pending must not reach the next user of this port number. */
 	__atomic_fetch_and(&shared->evtchn_pending[port / 64], ~bit(port), __ATOMIC_SEQ_CST);

@@ -29,6 +29,7 @@ int virtio_mmio_probe(struct virtio_dev *dev, const struct boot_device *bd)
 	dev->base = (volatile uint8_t *)(uintptr_t)bd->base;
 	dev->port = bd->port;
 	dev->nr_ports = bd->nr_ports;
+	dev->kick_fd = bd->kick_fd;
 	if (rd(dev, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
 		return -ENODEV;
 	dev->device_id = rd(dev, VIRTIO_MMIO_DEVICE_ID);
@@ -132,6 +133,8 @@ void virtio_mmio_fail(struct virtio_dev *dev)
 
 void virtio_mmio_notify(struct virtio_dev *dev, unsigned index)
 {
+	if (dev->kick_fd && platform->kick(dev->kick_fd + (int)index))
+		return;
 	wr(dev, VIRTIO_MMIO_QUEUE_NOTIFY, index);
 }
 

@@ -19,6 +19,7 @@ struct virtio_dev {
 	uint64_t features;  /* negotiated */
 	evtchn_port_t port; /* queue q signals port + q */
 	uint32_t nr_ports;
+	int kick_fd;        /* boot_device's: 0, or queue q's kick is platform->kick(kick_fd + q) */
 	char name[16];      /* "virtio-blk0" ... for messages */
 };
 
@@ -50,7 +51,7 @@ void virtio_mmio_driver_ok(struct virtio_dev *dev);
 /* Mark the device FAILED: the driver gives up on it. */
 void virtio_mmio_fail(struct virtio_dev *dev);
 
-/* Kick queue index: a write to QueueNotify. */
+/* Kick queue index: a write to QueueNotify, or the platform's kick where it has one. */
 void virtio_mmio_notify(struct virtio_dev *dev, unsigned index);
 
 /* Read len bytes of device configuration at off, consistently (ConfigGeneration). */

@@ -34,10 +34,86 @@ static void hv_wallclock(uint64_t *realtime_ns, uint64_t *tsc)
 	*tsc = w.tsc;
 }
 
+/*
+ * On hv's proc backend the guest is a Linux process, and a trap to hv costs
+ * tens of microseconds where a system call costs one: there hv lets it kick
+ * and block by these (HV_BOOT_LINUX_CALLS in hv_abi.h). Nowhere else.
+ */
+#define LINUX_WRITE 1
+#define LINUX_FUTEX 202
+#define LINUX_FUTEX_WAIT 0
+
+static bool linux_calls;
+static struct boot boot;
+
+#pragma weak evtchn_virqs_bound
+
+static long linux_call(long nr, long a0, long a1, long a2, long a3)
+{
+	register long r10 __asm__("r10") = a3;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static bool hv_kick(int fd)
+{
+	static const uint64_t one = 1;
+
+	return linux_calls && linux_call(LINUX_WRITE, fd, (long)&one, sizeof(one), 0) == 8;
+}
+
+/*
+ * hv_abi.h's futex block, until deadline_ns at the latest: only with every
+ * send taken (a block hypercall would drain the ring first) and no VIRQ
+ * bound (only hv's block makes the timer's pending). Returns whether it
+ * waited. Spinning a while before it was measured and lost: on two CPUs the
+ * spin is the sender's time.
+ */
+static bool futex_block(uint64_t deadline_ns)
+{
+	struct hv_vcpu_info *v = &boot.shared_info->vcpu_info[0];
+	struct hv_send_ring *r = boot.send_ring;
+	struct { int64_t sec, nsec; } timeout;
+	uint64_t now;
+
+	if (!linux_calls || (&evtchn_virqs_bound && evtchn_virqs_bound) ||
+	    __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE) != r->prod)
+		return false;
+	__atomic_store_n(&v->wait, 1, __ATOMIC_SEQ_CST);
+	now = clock_monotonic_ns();
+	if (!__atomic_load_n(&v->evtchn_upcall_pending, __ATOMIC_SEQ_CST) && now < deadline_ns) {
+		timeout.sec = (int64_t)((deadline_ns - now) / 1000000000u);
+		timeout.nsec = (int64_t)((deadline_ns - now) % 1000000000u);
+		linux_call(LINUX_FUTEX, (long)&v->wait, LINUX_FUTEX_WAIT, 1, (long)&timeout);
+	}
+	__atomic_store_n(&v->wait, 0, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+/*
+ * A block with no deadline waits by futex for HV_FUTEX_ALONE_NS, then, if
+ * nothing came, by the hypercall: hv must see a guest that waits forever
+ * (it ends it), and a wait this long has no exit worth saving.
+ */
+#define HV_FUTEX_ALONE_NS 10000000
+
 static void hv_block(uint64_t deadline_ns)
 {
 	struct hv_block b = { .deadline_ns = deadline_ns };
 
+	if (deadline_ns == HV_DEADLINE_NONE) {
+		if (futex_block(clock_monotonic_ns() + HV_FUTEX_ALONE_NS) &&
+		    __atomic_load_n(&boot.shared_info->vcpu_info[0].evtchn_upcall_pending,
+				    __ATOMIC_SEQ_CST))
+			return;
+	} else if (futex_block(deadline_ns)) {
+		return;
+	}
 	hypercall(HV_CALL_BLOCK, &b);
 }
 
@@ -63,6 +139,7 @@ static const struct platform hv_platform = {
 	/* A block is an exit to hv's user space (15-25 us here); a reply is often sooner. */
 	.idle_poll_ns = HV_IDLE_POLL_NS,
 	.pv_call = hv_pv_call,
+	.kick = hv_kick,
 	.exit = hv_exit,
 };
 
@@ -76,8 +153,6 @@ static void fail(const char *msg)
 	hv_exit(LIBOS_PANIC_STATUS);
 }
 
-static struct boot boot;
-
 _Noreturn void hv_start(const struct hv_boot_info *bi);
 
 /* No libos_clear_bss() here: hv loads images into fresh zeroed memory (hv_abi.h), and
@@ -87,6 +162,7 @@ _Noreturn void hv_start(const struct hv_boot_info *bi)
 	if (bi->magic != HV_BOOT_MAGIC || bi->abi_version != HV_ABI_VERSION)
 		fail("libos: boot info from hv has the wrong magic or ABI version\n");
 	boot.platform = &hv_platform;
+	linux_calls = bi->flags & HV_BOOT_LINUX_CALLS;
 	boot.tsc_hz = bi->tsc_hz;
 	boot.tsc_base = bi->tsc_base;
 	for (uint32_t i = 0; i < bi->nr_mem && i < HV_MAX_MEM_REGIONS; i++) {
@@ -105,6 +181,7 @@ _Noreturn void hv_start(const struct hv_boot_info *bi)
 			fail("libos: hv reported more devices than libos takes\n");
 		boot.devices[boot.nr_devices++] = (struct boot_device){
 			.base = d->gpa, .size = d->size, .port = d->port, .nr_ports = d->nr_queues,
+			.kick_fd = linux_calls ? HV_KICK_FD(i, 0) : 0,
 		};
 	}
 	boot.shared_info = (struct hv_shared_info *)(uintptr_t)bi->shared_info;

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # apps/blktest through libos's virtio-blk driver on hv and on QEMU: a pattern written over a
 # whole disk in requests of 1 to 64 sectors, flushed and read back; a second boot reading
-# what the first wrote; a read-only disk refusing writes. Sourced by tests/run.sh.
+# what the first wrote; a read-only disk refusing writes; on proc, the exits the guest's
+# futex waits and eventfd kicks save. Sourced by tests/run.sh.
 
 blk_on() { # blk_on NAME RUNNER...: the three cases with the disk options RUNNER needs
 	local where=$1 disk=$TMP/blk-$1.img
@@ -35,6 +36,28 @@ on_qemu() {
 }
 
 blk_on hv on_hv
+
+# On proc the guest kicks by an eventfd write and waits by a futex (hv_abi.h,
+# HV_BOOT_LINUX_CALLS), where each was a stop of its process (--no-linux-calls): the disk's
+# first kick is always one (its queue starts with kicks on), and sleep.img's three sleeps
+# each block once at least.
+if [[ $HV_BACKEND == proc ]]; then
+	proc_calls() { # proc_calls HV_OPTION...: "exits doorbells-without-an-exit blocks"
+		local d b
+		d=$("$HV" --stats "$@" --disk="$TMP/blk-hv.img" "$B/apps/blktest.img" write 13 2>&1 |
+			awk '/ exits in / { e = $4 } / doorbells without an exit/ { d = $5 }
+			     END { print e + 0, d + 0 }')
+		b=$("$HV" --stats "$@" "$B/tests/guest/sleep.img" 2>&1 | awk '$4 == "block" { b = $5 } END { print b + 0 }')
+		echo "$d $b"
+	}
+	read -r fast_exits fast_kicks fast_blocks < <(proc_calls)
+	read -r trap_exits trap_kicks trap_blocks < <(proc_calls --no-linux-calls)
+	if ((fast_kicks >= 1 && fast_blocks == 0 && trap_kicks == 0 && trap_blocks >= 3)); then
+		ok "blk on hv: proc's eventfd kicks and futex waits: $fast_kicks kicks without an exit, no block hypercall ($trap_kicks and $trap_blocks with --no-linux-calls); blktest's exits $fast_exits against $trap_exits"
+	else
+		not_ok "blk on hv: $fast_kicks kicks without an exit and $fast_blocks block hypercalls, $trap_kicks and $trap_blocks with --no-linux-calls: want 1 or more and 0, 0 and 3 or more"
+	fi
+fi
 if command -v qemu-system-x86_64 >/dev/null; then
 	blk_on qemu on_qemu
 else

@@ -195,7 +195,7 @@ static void test_setup(int memfd)
 {
 	size_t i;
 
-	check(proc_child_spawn(&child, memfd) == 0, "spawn: the child stops at exec");
+	check(proc_child_spawn(&child, memfd, NULL) == 0, "spawn: the child stops at exec");
 	check(child.regs.rip == PROC_STUB_BASE, "spawn: rip is the stub's entry");
 	check(proc_child_map_own(&child, CODE, MEM_SIZE - CODE, PROT_READ | PROT_EXEC, CODE) == 0 &&
 		      proc_child_map_own(&child, DATA, CODE - DATA, PROT_READ | PROT_WRITE,
@@ -364,7 +364,7 @@ static void test_death(int memfd)
 	check(proc_child_resume(&child, &st) == 0 && st.kind == PROC_STOP_EXITED,
 	      "destroy twice; resume after it reports EXITED");
 
-	check(proc_child_spawn(&child, memfd) == 0, "spawn a second child");
+	check(proc_child_spawn(&child, memfd, NULL) == 0, "spawn a second child");
 	kill(child.pid, SIGKILL);
 	check(proc_child_resume(&child, &st) == 0 && st.kind == PROC_STOP_EXITED &&
 		      WIFSIGNALED(st.status) && WTERMSIG(st.status) == SIGKILL,

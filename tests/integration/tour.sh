@@ -83,7 +83,7 @@ tour_ex1() {
 	timeout 20 "$HV" --mem=16M --disk="$TMP/tour-disk.img" "$TOUR_BASE/build/apps/memmap.img" \
 		>"$out" 2>&1
 	expect "tour: exercise 1: the boot info's memory map" $? 0 "$out" \
-		"domain 1, ABI version 2, argc 1" \
+		"domain 1, ABI version 3, argc 1" \
 		"hv     [0x00000000, 0x00100000)   1024 KiB" \
 		"shared [0x000ff000, 0x00100000)      4 KiB" \
 		"image  [0x00100000, 0x" \
