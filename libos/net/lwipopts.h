@@ -41,7 +41,7 @@
 #define MEMP_NUM_TCPIP_MSG_API 64
 #define MEMP_NUM_TCPIP_MSG_INPKT 256
 #define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
-#define PBUF_POOL_SIZE 512
+#define PBUF_POOL_SIZE 1024
 #define LWIP_SUPPORT_CUSTOM_PBUF 1 /* received frames stay in the driver's buffers */
 
 /* Protocols. */
@@ -60,18 +60,21 @@
 #define IP_FRAG 1
 
 /*
- * TCP: a receive window of 512 KiB (scaled), so that one stream keeps the link busy. A guest
- * that has read all it has blocks, and a block costs an exit; the more the sender may send
- * ahead, the fewer such gaps. One stream into the guest on hv's proc backend, 5 s runs: a
- * window of 128 KiB gave 4.3-5.6 Gbit/s, 256 KiB 6.2-6.8, 384 KiB 6.5-7.9, 512 KiB 5.9-7.7.
- * The receive buffers lent to lwIP (netif.c) and the pbuf pool hold more than a window.
+ * TCP: a receive window of 1 MiB (scaled), so that one stream keeps the link busy: the more
+ * the sender may send ahead, the fewer gaps while the guest, hv's device thread and the
+ * sender wait on one another. One stream into the guest on hv's proc backend, 5 s runs on
+ * a 2-CPU host: with kicks and blocks by trap, a window of 128 KiB gave 4.3-5.6 Gbit/s,
+ * 256 KiB 6.2-6.8, 384 KiB 6.5-7.9, 512 KiB 5.9-7.7, 1 MiB 4.4-5.8; with proc's futex
+ * blocks and eventfd kicks (hv_abi.h, HV_BOOT_LINUX_CALLS), 512 KiB 7.6-8.4, 1 MiB 8.2-11.8,
+ * 2 MiB 8.7-11.0. The receive buffers lent to lwIP (netif.c, 256 KiB) and the pbuf pool
+ * (1,024 pbufs of a segment each, 1.5 MiB) hold more than a window.
  * A window update goes out once the application has read a quarter of the window, not four
  * segments: an ACK of its own per read cost as many exits as data segments.
  */
 #define TCP_MSS 1460
 #define LWIP_WND_SCALE 1
-#define TCP_RCV_SCALE 4
-#define TCP_WND (512 * 1024)
+#define TCP_RCV_SCALE 5
+#define TCP_WND (1024 * 1024)
 #define TCP_WND_UPDATE_THRESHOLD (TCP_WND / 4)
 #define TCP_SND_BUF (128 * 1024)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
