@@ -78,12 +78,18 @@ redis_rps() { # redis_rps HOST PORT [-P n]: "set/s get/s"
 		tr '\r' '\n' | awk '/^SET:/ { s = $2 } /^GET:/ { g = $2 } END { printf "%s %s", s, g }'
 }
 
+# A stream that stalls (nothing acknowledged for long) is cut after DUR + 30 s, says so on
+# stderr and gives no figure rather than hold the whole bench.
 tcp_mbit() { # tcp_mbit HOST: megabits per second the sink acknowledged
-	ip netns exec "$NS" "$B/bench/tcpstream" source "$1" 5001 "$DUR" 2>&1 | sed -n 's/.*mbit_s=\([0-9.]*\).*/\1/p'
+	local out
+	out=$(timeout $((DUR + 30)) ip netns exec "$NS" "$B/bench/tcpstream" source "$1" 5001 "$DUR" 2>&1 |
+		sed -n 's/.*mbit_s=\([0-9.]*\).*/\1/p')
+	[[ -n $out ]] || echo "bench-net: the TCP stream to $1 stalled: cut after $((DUR + 30)) s, no figure" >&2
+	echo "$out"
 }
 
 declare -A res
-record() { res[$1]+="$2"$'\n'; }
+record() { [[ -z $2 ]] || res[$1]+="$2"$'\n'; } # an empty figure (a stall) is not one
 
 for ((r = 1; r <= RUNS; r++)); do
 	echo "-- round $r"

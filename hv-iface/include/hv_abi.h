@@ -159,8 +159,8 @@ struct hv_mem_region {
  * this block: it sets no HV_VIRQ_TIMER port pending at the deadline (block
  * by the hypercall while a VIRQ is bound), does not drain the send ring
  * first (block this way only when send_ring's cons is its prod), counts no
- * exit, and cannot tell a guest that waits forever (a guest that waits with
- * no deadline waits by the hypercall once a futex wait found nothing).
+ * exit, and cannot tell a guest that waits forever (block with no deadline
+ * by the hypercall).
  */
 #define HV_BOOT_LINUX_CALLS 1u
 #define HV_KICK_FD_BASE 16

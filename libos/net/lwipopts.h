@@ -20,7 +20,13 @@
 #define DEFAULT_THREAD_STACKSIZE (64 * 1024)
 #define DEFAULT_RAW_RECVMBOX_SIZE 64
 #define DEFAULT_UDP_RECVMBOX_SIZE 256
-#define DEFAULT_TCP_RECVMBOX_SIZE 256
+/*
+ * A socket's receive mailbox holds a pbuf chain per segment delivered: room for a window of
+ * full-sized segments (1 MiB / 1460 = 718), for NICs that do not join them (QEMU's here).
+ * With 256, one stream into QEMU filled it, lwIP refused the data, and the stream stalled
+ * for good after 5-11 MB.
+ */
+#define DEFAULT_TCP_RECVMBOX_SIZE 1024
 #define DEFAULT_ACCEPTMBOX_SIZE 256
 #define LWIP_NETCONN_SEM_PER_THREAD 0
 

@@ -96,25 +96,17 @@ static bool futex_block(uint64_t deadline_ns)
 }
 
 /*
- * A block with no deadline waits by futex for HV_FUTEX_ALONE_NS, then, if
- * nothing came, by the hypercall: hv must see a guest that waits forever
- * (it ends it), and a wait this long has no exit worth saving.
+ * A block with no deadline goes to hv, which must see a guest that waits
+ * forever (it ends it). It is also where a disk driver waits for a
+ * completion, and there a futex wait measured slower than the hypercall:
+ * 1 MiB sequential reads on proc ran at 2.9 GB/s against 5.5-7.3.
  */
-#define HV_FUTEX_ALONE_NS 10000000
-
 static void hv_block(uint64_t deadline_ns)
 {
 	struct hv_block b = { .deadline_ns = deadline_ns };
 
-	if (deadline_ns == HV_DEADLINE_NONE) {
-		if (futex_block(clock_monotonic_ns() + HV_FUTEX_ALONE_NS) &&
-		    __atomic_load_n(&boot.shared_info->vcpu_info[0].evtchn_upcall_pending,
-				    __ATOMIC_SEQ_CST))
-			return;
-	} else if (futex_block(deadline_ns)) {
-		return;
-	}
-	hypercall(HV_CALL_BLOCK, &b);
+	if (deadline_ns == HV_DEADLINE_NONE || !futex_block(deadline_ns))
+		hypercall(HV_CALL_BLOCK, &b);
 }
 
 /* Event channels, grants and the store: the block carries the call's result back. */
