@@ -126,7 +126,8 @@ vsw_tcp() {
 		ok "TCP across the switch ($how): $sent bytes from one domain to another, all acknowledged"
 	else
 		not_ok "TCP across the switch ($how): sent '$sent', acknowledged '$acked'"
-		sed 's/^/    /' "$out" | tail -n 15
+		grep -v ': stats: ' "$out" | sed 's/^/    /' | tail -n 15
+		grep ': stats: ' "$out" | sed 's/^/    /' | tail -n 15
 	fi
 	local summed
 	summed=$(sed -n 's/^hv: .*: stats: virtio-net0: switch tcp port 0: .*; \([0-9]*\) partial checksums completed$/\1/p' "$out")
