@@ -47,10 +47,13 @@ static bool wake_if_blocked(struct hv_vm *vm)
 
 	/*
 	 * A guest that blocks by a futex (HV_BOOT_LINUX_CALLS) follows the same
-	 * order with its wait word as W1; taking the 1 makes its FUTEX_WAIT, if
-	 * it has not begun, return at once, and only one sender wakes it.
+	 * order with its wait word as W1, and the load is R2; taking the 1 makes
+	 * its FUTEX_WAIT, if it has not begun, return at once, and only one
+	 * sender wakes it. The load first keeps a locked write of the guest's
+	 * line off every event of a guest that is running.
 	 */
-	if (vm->linux_calls && __atomic_exchange_n(wait, 0, __ATOMIC_SEQ_CST) == 1) {
+	if (vm->linux_calls && __atomic_load_n(wait, __ATOMIC_SEQ_CST) == 1 &&
+	    __atomic_exchange_n(wait, 0, __ATOMIC_SEQ_CST) == 1) {
 		(void)syscall(SYS_futex, wait, FUTEX_WAKE, 1, NULL, NULL, 0);
 		return true;
 	}

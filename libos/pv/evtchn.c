@@ -25,7 +25,7 @@ enum port_state {
 	PORT_VIRQ,
 };
 
-/* Ports bound to a VIRQ (pv.h): the platform's block leaves such waits to hv. */
+/* Ports bound to a VIRQ (platform.h): the platform's block leaves such waits to hv. */
 unsigned evtchn_virqs_bound;
 
 static struct hv_shared_info *shared;
