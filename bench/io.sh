@@ -67,7 +67,7 @@ done
 ip netns del "$NS-peer"
 echo
 
-echo "== block: 64 MiB sequential in 1 MiB requests, 4096 random 4 KiB one at a time, 32768 with 32 in flight, $RUNS rounds"
+echo "== block: 64 MiB sequential in 1 MiB requests (reads: 16 passes, 1 GiB), 4096 random 4 KiB one at a time, 32768 with 32 in flight, $RUNS rounds"
 disk=$TMP/disk.img
 head -c $((64 << 20)) /dev/zero >"$disk"
 for ((r = 1; r <= RUNS; r++)); do

@@ -4,8 +4,9 @@
  * the file and the guest's buffers with no bounce copy. The device takes
  * every request available (up to a batch) and hands their reads and writes
  * to the kernel together through an io_uring (uring.h), one system call for
- * the lot; a flush waits for what came before it. Where the kernel offers no
- * io_uring, each request is one preadv or pwritev.
+ * the lot; a flush waits for what came before it. A request that comes
+ * alone, or every request where the kernel offers no io_uring, is one
+ * preadv or pwritev.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +42,7 @@ struct virtio_blk {
 	uint64_t ioerr, unsupp; /* requests that ended so */
 	struct uring ring;      /* ring.fd < 0: no io_uring here, why in no_ring */
 	int no_ring;
-	uint64_t ring_ops, ring_short;
+	uint64_t ring_ops, ring_short, alone; /* alone: served by hand though the ring is up */
 	struct blk_slot slot[VIRTIO_BATCH_MAX];
 };
 
@@ -260,7 +261,15 @@ static void blk_serve_chains(struct virtio_dev *d, unsigned q, struct virtq_chai
 	struct virtio_blk *b = to_blk(d);
 	unsigned pending[VIRTIO_BATCH_MAX], npending = 0, i;
 
-	if (b->ring.fd < 0) {
+	/*
+	 * One request is one system call either way, and a plain one is never
+	 * handed to the kernel's io_uring workers. Measured on proc, 512 MiB in
+	 * page cache: 1 MiB sequential reads one at a time ran at 5.3-7.0 GB/s
+	 * through the ring and 10.2-12.8 by preadv (native 10.7), 4 KiB writes
+	 * one at a time at 53-111k IOPS against 204-229k.
+	 */
+	if (b->ring.fd < 0 || n == 1) {
+		b->alone += b->ring.fd >= 0;
 		/* As with the ring: once a chain broke the device, nothing after it is served. */
 		for (i = 0; i < n; i++)
 			lens[i] = i > 0 && lens[i - 1] < 0 ? -EPROTO : blk_serve_chain(d, q, &c[i]);
@@ -304,8 +313,9 @@ static void blk_stats(const struct virtio_dev *d, char *buf, size_t len)
 		return;
 	if (!b->no_ring)
 		snprintf(buf + n, len - (size_t)n, "; %llu batches, %llu reads and writes through "
-			 "io_uring (%llu short)", (unsigned long long)d->batches,
-			 (unsigned long long)b->ring_ops, (unsigned long long)b->ring_short);
+			 "io_uring (%llu short), %llu requests alone by one system call",
+			 (unsigned long long)d->batches, (unsigned long long)b->ring_ops,
+			 (unsigned long long)b->ring_short, (unsigned long long)b->alone);
 	else
 		snprintf(buf + n, len - (size_t)n, "; no io_uring (%s): one system call a request",
 			 strerror(-b->no_ring));
