@@ -94,7 +94,10 @@ int virtio_dev_poll_host(struct virtio_dev *d, bool on)
 {
 	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = TOKEN_HOST };
 
-	return epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->host_fd, &ev) < 0 ? -errno : 0;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->host_fd, &ev) < 0)
+		return -errno;
+	d->host_polled = on;
+	return 0;
 }
 
 bool virtio_queue_live(struct virtio_dev *d, unsigned q)
@@ -194,8 +197,17 @@ static bool poll_avail(struct virtio_dev *d, unsigned q)
 			return false;
 		if (virtq_dev_available(&d->q[q].vq))
 			return true;
-		/* On a host with more threads than CPUs the driver may need this one. */
-		sched_yield();
+		/*
+		 * A host side that can deliver (a NIC's tap with receive buffers
+		 * posted) is served meanwhile, so a frame does not wait out the
+		 * watch of the other queue; that read, or a yield, is also the
+		 * one system call that lets the driver have this CPU on a host
+		 * with more threads than CPUs.
+		 */
+		if (d->host_polled)
+			d->be->host_ready(d);
+		else
+			sched_yield();
 	} while (hv_now_ns() < until);
 	d->polls_idle++;
 	return false;

@@ -98,6 +98,7 @@ struct virtio_dev {
 	uint8_t config[VIRTIO_DEV_CONFIG_MAX];
 	unsigned config_size;
 	int host_fd; /* the backend's fd the I/O thread polls (the tap), or -1 */
+	bool host_polled; /* I/O thread: host_fd is in the epoll set's events now */
 	/*
 	 * NULL, or a lock virtio_serve_queue() takes before lock for each chain:
 	 * a switch port's switch, so that serving a chain may take another
