@@ -110,14 +110,16 @@ static int vnet_sendv(struct netdev *dev, const struct netdev_part *parts, unsig
 
 	if (len > NET_BUF_BYTES - NET_HDR_BYTES)
 		return -EMSGSIZE;
-	for (;;) {
-		if (d->failed)
-			return -EIO;
-		reclaim_tx(d);
-		if (d->ntx_free)
-			break;
-		wait_queue_wait(&d->tx_wait, LIBOS_FOREVER);
+	reclaim_tx(d);
+	if (!d->ntx_free) {
+		/* Out of buffers: hear of the next one given back, then quiet again. */
+		virtq_used_events(&d->tx, true);
+		for (reclaim_tx(d); !d->ntx_free && !d->failed; reclaim_tx(d))
+			wait_queue_wait(&d->tx_wait, LIBOS_FOREVER);
+		virtq_used_events(&d->tx, false);
 	}
+	if (d->failed)
+		return -EIO;
 	if (csum) { /* the frame API allowed it: the device offered CSUM */
 		hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		hdr.csum_start = csum->start;
@@ -256,8 +258,15 @@ int virtio_net_attach(struct virtio_dev *vdev)
 		rc = virtio_mmio_setup_queue(&d->vdev, VIRTIO_NET_Q_RX, &d->rx, NET_QUEUE_SIZE);
 	if (!rc)
 		rc = virtio_mmio_setup_queue(&d->vdev, VIRTIO_NET_Q_TX, &d->tx, NET_QUEUE_SIZE);
-	if (!rc)
+	if (!rc) {
+		/*
+		 * Sent buffers are taken back when the next frame goes, so the
+		 * device signals none unless a sender waits: on proc, one TCP
+		 * stream's ACKs woke the guest once more for every two frames.
+		 */
+		virtq_used_events(&d->tx, false);
 		rc = alloc_buffers(d);
+	}
 	if (!rc && !(d->vdev.features & (1ull << VIRTIO_NET_F_MAC)))
 		rc = -ENOTSUP;
 	if (!rc)

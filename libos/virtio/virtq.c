@@ -25,6 +25,16 @@ static volatile uint16_t *used_event(struct virtq *q)
 	return &q->avail->ring[q->size];
 }
 
+/*
+ * A used_event no index the device can publish will pass: at most size
+ * entries are in flight past last_used, so used->idx - event - 1 stays
+ * at 0x7fff or more, above any batch the device signals [2.6.7.2].
+ */
+static uint16_t quiet_event(const struct virtq *q)
+{
+	return (uint16_t)(q->last_used + 0x8000);
+}
+
 static volatile uint16_t *avail_event(struct virtq *q)
 {
 	return (volatile uint16_t *)&q->used->ring[q->size];
@@ -182,9 +192,23 @@ void *virtq_get_used(struct virtq *q, uint32_t *len)
 	/*
 	 * Ask for an event at the next entry. Sequentially consistent (a full
 	 * barrier on x86): the caller's next look at used->idx must not pass this
-	 * store, or an entry published meanwhile could go without an event.
+	 * store, or an entry published meanwhile could go without an event. A
+	 * quiet queue moves its wish half the index space ahead instead.
 	 */
-	if (q->event_idx)
+	if (q->event_idx && !q->quiet)
 		__atomic_store_n(used_event(q), q->last_used, __ATOMIC_SEQ_CST);
+	else if (q->event_idx)
+		__atomic_store_n(used_event(q), quiet_event(q), __ATOMIC_RELAXED);
 	return token;
+}
+
+void virtq_used_events(struct virtq *q, bool on)
+{
+	q->quiet = !on;
+	if (q->event_idx) {
+		__atomic_store_n(used_event(q), on ? q->last_used : quiet_event(q), __ATOMIC_SEQ_CST);
+		return;
+	}
+	/* avail->flags is the driver's alone; the same full barrier for the caller's next look. */
+	__atomic_store_n(&q->avail->flags, on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT, __ATOMIC_SEQ_CST);
 }

@@ -36,6 +36,7 @@ struct virtq {
 	uint16_t kicked_idx; /* avail_idx at the last notification */
 	uint16_t last_used;  /* the next used entry to read */
 	bool event_idx;      /* VIRTIO_F_RING_EVENT_IDX negotiated */
+	bool quiet;          /* no event for used chains wanted (virtq_used_events) */
 	bool broken;         /* the device broke the protocol: nothing moves any more */
 	char why[96];        /* what it did */
 	struct virtq_desc *desc;
@@ -77,6 +78,14 @@ void *virtq_get_used(struct virtq *q, uint32_t *len);
 
 /* True when used chains are waiting (a cheap check before sleeping). */
 bool virtq_has_used(const struct virtq *q);
+
+/*
+ * Whether the device should signal used chains (on by default). A driver
+ * that takes them back only when it needs them (transmit buffers) turns
+ * events off and on only to wait; after turning them on it must look at the
+ * ring again before it sleeps, since a chain used meanwhile sent no event.
+ */
+void virtq_used_events(struct virtq *q, bool on);
 
 /* The physical addresses to program into the transport. */
 uint64_t virtq_desc_addr(const struct virtq *q);

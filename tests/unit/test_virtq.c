@@ -395,6 +395,68 @@ enum hostile {
 	N_HOSTILE
 };
 
+/*
+ * The device's side of used-buffer events, as hv decides them [2.6.7.2]:
+ * whether publishing used entries old .. now-1 signals the driver.
+ */
+static bool dev_signals(const struct dev *d, const struct virtq *q, uint16_t old, uint16_t now)
+{
+	if (q->event_idx)
+		return virtq_need_event(*dev_used_event(d), now, old);
+	return !(q->avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+/*
+ * A quiet queue (transmit buffers, taken back only when needed) hears of no
+ * used chain, however many the device publishes before the driver looks,
+ * and hears of the next one once events are on again.
+ */
+static void test_quiet(void)
+{
+	for (int idx = 0; idx <= 1; idx++) {
+		struct rig r;
+		struct dev d;
+		struct dev_chain c;
+		uint32_t len;
+		uint16_t used = 0;
+		bool heard = false;
+
+		rig_open(&r, 16, idx);
+		dev_attach(&d, &r.q);
+		virtq_used_events(&r.q, false);
+		/* Three hundred chains, in rounds of up to the whole ring, index wrapping past 256. */
+		for (unsigned round = 0; round < 40; round++) {
+			unsigned n = round % 2 ? 16 : 3;
+			uint16_t start = used;
+
+			add_some(&r, n);
+			for (unsigned i = 0; i < n && dev_pop(&d, &c); i++) {
+				dev_complete(&d, &c, 0);
+				heard |= dev_signals(&d, &r.q, used, (uint16_t)(used + 1));
+				used++;
+			}
+			heard |= dev_signals(&d, &r.q, start, used); /* the round as one batch */
+			while (virtq_get_used(&r.q, &len))
+				;
+		}
+		CHECK(!heard);
+		CHECK_EQ(r.q.num_free, r.q.size);
+		/* On again: the very next used chain is heard of, and the one after it too. */
+		virtq_used_events(&r.q, true);
+		add_some(&r, 2);
+		CHECK(dev_pop(&d, &c));
+		dev_complete(&d, &c, 0);
+		CHECK(dev_signals(&d, &r.q, used, (uint16_t)(used + 1)));
+		used++;
+		CHECK(virtq_get_used(&r.q, &len) != NULL);
+		CHECK(dev_pop(&d, &c));
+		dev_complete(&d, &c, 0);
+		CHECK(dev_signals(&d, &r.q, used, (uint16_t)(used + 1)));
+		CHECK(drain(&r, &d));
+		rig_close(&r);
+	}
+}
+
 static void test_hostile(void)
 {
 	for (int h = 0; h < N_HOSTILE; h++) {
@@ -471,6 +533,7 @@ int main(void)
 	test_add_chain();
 	test_wide_chain();
 	test_notify();
+	test_quiet();
 	test_hostile();
 	return check_finish("test_virtq");
 }
