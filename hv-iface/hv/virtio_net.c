@@ -33,6 +33,7 @@ struct virtio_net {
 	char ifname[IFNAMSIZ];
 	uint8_t mac[6];
 	uint64_t rx_dropped, tx_dropped, tx_refused;
+	uint64_t rx_starved; /* times the tap waited: too few receive buffers posted for a frame */
 	uint64_t rx_frames, rx_merged, rx_large, tx_large, tx_csum; /* offloads at work */
 	/* I/O thread: the driver's features as of its DRIVER_OK */
 	uint64_t features;
@@ -171,6 +172,7 @@ static void net_rx(struct virtio_dev *d)
 			continue;
 		}
 		if (k <= 0) {
+			n->rx_starved += k == 0;
 			rx_arm(n, false);
 			pthread_mutex_unlock(&d->lock);
 			return;
@@ -301,13 +303,15 @@ static void net_stats(const struct virtio_dev *d, char *buf, size_t len)
 
 	snprintf(buf, len, "rx %llu packets %llu bytes (%llu dropped), tx %llu packets %llu bytes "
 			   "(%llu dropped, %llu refused); offloads: rx %llu frames %llu over several "
-			   "buffers %llu long, tx %llu long %llu checksums left partial",
+			   "buffers %llu long, tx %llu long %llu checksums left partial; "
+			   "rx waited for buffers %llu times",
 		 (unsigned long long)n->rx_frames, (unsigned long long)d->q[0].bytes,
 		 (unsigned long long)n->rx_dropped, (unsigned long long)d->q[1].chains,
 		 (unsigned long long)d->q[1].bytes, (unsigned long long)n->tx_dropped,
 		 (unsigned long long)n->tx_refused, (unsigned long long)n->rx_frames,
 		 (unsigned long long)n->rx_merged, (unsigned long long)n->rx_large,
-		 (unsigned long long)n->tx_large, (unsigned long long)n->tx_csum);
+		 (unsigned long long)n->tx_large, (unsigned long long)n->tx_csum,
+		 (unsigned long long)n->rx_starved);
 }
 
 /* Another hv (or this one's next domain) may attach to the tap as soon as this one ends. */
