@@ -19,7 +19,7 @@
 
 enum opt_id {
 	OPT_MEM, OPT_DISK, OPT_NET, OPT_NAME, OPT_STATS, OPT_CONFIG, OPT_VERSION, OPT_HELP, OPT_BACKEND,
-	OPT_NO_SANDBOX, OPT_CONSOLE_MAX, OPT_GDB, OPT_TRACE, OPT_NO_LINUX_CALLS
+	OPT_NO_SANDBOX, OPT_CONSOLE_MAX, OPT_GDB, OPT_TRACE, OPT_NO_LINUX_CALLS, OPT_CPUS
 };
 
 /* What may follow an option's name: nothing (false), a value (true), or only "=VALUE". */
@@ -39,6 +39,7 @@ static const struct {
 	{ "console-max", OPT_CONSOLE_MAX, true, false }, { "gdb", OPT_GDB, true, false },
 	{ "trace", OPT_TRACE, VALUE_OPTIONAL, true },
 	{ "no-linux-calls", OPT_NO_LINUX_CALLS, false, true },
+	{ "cpus", OPT_CPUS, true, false },
 };
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -66,6 +67,52 @@ static int fail(struct parser *p, int code, const char *where, const char *fmt, 
 	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+/* A CPU number at *s, below HV_CPUS_MAX; *s moves past it. 0, -EINVAL or -ERANGE. */
+static int cpu_number(const char **s, unsigned *cpu)
+{
+	unsigned v = 0;
+
+	if (**s < '0' || **s > '9')
+		return -EINVAL;
+	for (; **s >= '0' && **s <= '9'; (*s)++) {
+		v = v * 10 + (unsigned)(**s - '0');
+		if (v >= HV_CPUS_MAX)
+			return -ERANGE;
+	}
+	*cpu = v;
+	return 0;
+}
+
+int parse_cpus(const char *s, struct hv_cpus *set)
+{
+	memset(set, 0, sizeof(*set));
+	set->arg = s;
+	for (;;) {
+		unsigned lo, hi;
+		int rc = cpu_number(&s, &lo);
+
+		if (rc)
+			return rc;
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			rc = cpu_number(&s, &hi);
+			if (rc)
+				return rc;
+			if (hi < lo)
+				return -EINVAL;
+		}
+		for (unsigned c = lo; c <= hi; c++) {
+			set->count += !(set->bits[c / 64] >> (c % 64) & 1);
+			set->bits[c / 64] |= 1ull << (c % 64);
+		}
+		if (*s == '\0')
+			return 0;
+		if (*s++ != ',')
+			return -EINVAL;
+	}
 }
 
 /* The option "--NAME[=VALUE]" names: exactly, or by a prefix no other option shares. */
@@ -152,6 +199,18 @@ static int take_option(struct parser *p, struct cmdline_domain *d, unsigned i, c
 		d->gdb_port = (int)port;
 		break;
 	}
+	case OPT_CPUS:
+		switch (parse_cpus(value, &d->cpus)) {
+		case 0:
+			break;
+		case -ERANGE:
+			return fail(p, HV_EXIT_USAGE, d->where,
+				    "--cpus=%s: CPU numbers go up to %d", value, HV_CPUS_MAX - 1);
+		default:
+			return fail(p, HV_EXIT_USAGE, d->where,
+				    "--cpus=%s: not a CPU list (try 0, 2-3 or 0,2-3)", value);
+		}
+		break;
 	case OPT_DISK:
 	case OPT_NET:
 		if (d->nr_dev == HV_MAX_DEVICES)

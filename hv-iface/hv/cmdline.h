@@ -22,6 +22,7 @@ struct cmdline_domain {
 	uint64_t console_max; /* --console-max, HV_CONSOLE_DEFAULT when not given */
 	const char *name; /* --name, or NULL */
 	int gdb_port;     /* --gdb: a TCP port, 0 for any free one; -1 when not given */
+	struct hv_cpus cpus; /* --cpus; none set when not given */
 	struct cmdline_dev dev[HV_MAX_DEVICES];
 	unsigned nr_dev;
 	int argc; /* the guest's argv: IMAGE, then ARGS */
@@ -62,5 +63,12 @@ int cmdline_parse(int argc, char **argv, struct cmdline *c, char *err, size_t er
 int cmdline_split(char *line, char **words, int max, char *err, size_t errlen);
 
 void cmdline_free(struct cmdline *c);
+
+/*
+ * A CPU list ("0", "2-3", "0,2-5"; numbers below HV_CPUS_MAX) into set,
+ * with set->arg pointing at s. 0, or -EINVAL (not such a list) or -ERANGE
+ * (a number too large).
+ */
+int parse_cpus(const char *s, struct hv_cpus *set);
 
 #endif /* HV_CMDLINE_H */

@@ -9,9 +9,11 @@
  * to the child), the kick signal to its thread makes a KVM_RUN or wait
  * return EINTR, and its wake eventfd ends a block.
  */
+#define _GNU_SOURCE /* sched_setaffinity, sched_getaffinity */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,11 +131,63 @@ static pthread_cond_t gate_open = PTHREAD_COND_INITIALIZER;
 static bool gate, confined, sandbox_failed;
 static unsigned started;
 
+static void cpus_to_set(const struct hv_cpus *cpus, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	for (unsigned c = 0; c < HV_CPUS_MAX && c < CPU_SETSIZE; c++)
+		if (cpus->bits[c / 64] >> (c % 64) & 1)
+			CPU_SET(c, set);
+}
+
+int host_check_cpus(const struct hv_cpus *cpus, char *err, size_t len)
+{
+	cpu_set_t allowed;
+	int first = -1, last = -1, n = 0;
+
+	if (cpus->count == 0)
+		return 0;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		snprintf(err, len, "--cpus=%s: hv's own CPUs unknown: %s", cpus->arg, strerror(errno));
+		return HV_EXIT_OSERR;
+	}
+	for (unsigned c = 0; c < HV_CPUS_MAX && c < CPU_SETSIZE; c++)
+		if ((cpus->bits[c / 64] >> (c % 64) & 1) && !CPU_ISSET(c, &allowed)) {
+			for (int k = 0; k < CPU_SETSIZE; k++)
+				if (CPU_ISSET(k, &allowed)) {
+					first = first < 0 ? k : first;
+					last = k;
+					n++;
+				}
+			snprintf(err, len, "--cpus=%s: hv may not run on CPU %u here (it may on %d CPUs, "
+				 "%d to %d)", cpus->arg, c, n, first, last);
+			return HV_EXIT_USAGE;
+		}
+	return 0;
+}
+
+/*
+ * The vCPU thread keeps to the domain's --cpus before it makes anything:
+ * the threads it starts (the devices', the send ring's) and, on proc, the
+ * guest's process inherit its CPUs. Before the sandbox, which has no call
+ * to change them.
+ */
+static void pin(struct hv_vm *vm)
+{
+	cpu_set_t set;
+
+	if (vm->cpus.count == 0)
+		return;
+	cpus_to_set(&vm->cpus, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		vm_fail(vm, HV_EXIT_OSERR, "--cpus=%s: %s", vm->cpus.arg, strerror(errno));
+}
+
 static void *domain_thread(void *arg)
 {
 	struct hv_vm *vm = arg;
 	uint64_t one = 1;
 
+	pin(vm);
 	pthread_mutex_lock(&gate_lock);
 	while (!gate)
 		pthread_cond_wait(&gate_open, &gate_lock);

@@ -126,6 +126,14 @@ struct hv_image {
 	size_t size;
 };
 
+/* --cpus: the host CPUs a domain runs on (its vCPU thread, device threads, guest process). */
+#define HV_CPUS_MAX 1024
+struct hv_cpus {
+	uint64_t bits[HV_CPUS_MAX / 64]; /* CPU n is bit n % 64 of word n / 64 */
+	unsigned count;                  /* 0: not given, anywhere hv itself may run */
+	const char *arg;                 /* as given, for messages */
+};
+
 /* One domain: a VM with its own memory, vCPU thread, devices, event channels and grants. */
 struct hv_vm {
 	const char *name;  /* for messages: --name, else the image path */
@@ -180,6 +188,7 @@ struct hv_vm {
 	int status;       /* hv's exit status for this VM once ended */
 	struct hv_stats stats;
 	uint64_t console_max;     /* --console-max: bytes it may write to hv's stdout */
+	struct hv_cpus cpus;      /* --cpus: where its threads and guest process run; or none */
 	uint64_t console_written; /* vCPU thread only */
 	uint64_t console_dropped;
 	struct gdb *gdb; /* --gdb: the debugger's connection (gdb.c), or NULL */
@@ -205,6 +214,8 @@ void vm_stop_by_signal(struct hv_vm *vm);
  */
 int host_init(struct hv_host *h); /* 0 or an hv_exit_code */
 int host_add(struct hv_host *h, struct hv_vm *vm); /* gives vm its id; 0 or an hv_exit_code */
+/* Whether hv may run on every CPU of a --cpus list: 0, or an hv_exit_code with a message in err. */
+int host_check_cpus(const struct hv_cpus *cpus, char *err, size_t len);
 void host_run(struct hv_host *h);
 /* The name of x86-64 system call nr, or NULL for one hv does not know (fault.c). */
 const char *hv_syscall_name(uint64_t nr);

@@ -48,6 +48,10 @@ static const char usage[] =
 	"               the order given\n"
 	"  --name=NAME  the domain's name in messages and in the store (default: the image's\n"
 	"               path in messages, its file name in the store)\n"
+	"  --cpus=LIST  run the domain on these host CPUs only (0, 2-3, 0,2-5): its vCPU\n"
+	"               thread, its devices' threads and, on proc, the guest's process. One\n"
+	"               CPU for a domain keeps its hand-offs (a device thread waking the vCPU,\n"
+	"               a kick) off the other CPUs, where a cross-CPU wake-up is dear\n"
 	"  --gdb=PORT   wait for gdb on 127.0.0.1:PORT (0: a free port, printed) before the\n"
 	"               domain's first instruction, then serve it: registers, memory, software\n"
 	"               breakpoints, step, continue, Ctrl-C; in gdb: target remote :PORT\n"
@@ -170,7 +174,17 @@ static int domain_open(struct hv_host *host, const struct cmdline_domain *cd)
 	}
 	vm->name = cd->name ? cd->name : image;
 	vm->console_max = cd->console_max;
+	vm->cpus = cd->cpus;
 	vm->label = cd->name ? cd->name : slash ? slash + 1 : image;
+	{
+		char err[160];
+
+		rc = host_check_cpus(&vm->cpus, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "hv: %s%s\n", cd->where, err);
+			return rc;
+		}
+	}
 	rc = open_image(image, &vm->image);
 	for (unsigned i = 0; i < cd->nr_dev && !rc; i++)
 		rc = (cd->dev[i].kind == CMDLINE_DISK ? virtio_blk_add

@@ -116,6 +116,37 @@ done
 if ((${#bad[@]} == 0)); then ok "150 scrambled images: hv never crashed or hung"; else
 	not_ok "scrambled images"; printf '    %s\n' "${bad[@]}" | head -n 10; fi
 
+# --cpus: the domain's threads (vCPU, a disk's I/O thread) and the guest's process keep to
+# the CPU given; hv's main thread does not. The CPU is the last this shell may use.
+cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',' '\n' | tail -n 1)
+cpu=${cpu##*-}
+truncate -s 1M "$TMP/cpus.disk"
+"$HV" --cpus="$cpu" --disk="$TMP/cpus.disk" "$B/tests/integration/sleeper.img" >"$TMP/cpus.out" 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q "sleeping" "$TMP/cpus.out" && break; sleep 0.1; done
+lists=()
+for t in /proc/"$pid"/task/*; do
+	lists+=("$(cat "$t/comm"):$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status")")
+done
+child=$(pgrep -P "$pid" | head -n 1)
+[[ -n $child ]] && lists+=("guest:$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$child/status")")
+kill -TERM "$pid"
+wait "$pid"
+main=${lists[0]#*:}
+pinned=$(printf '%s\n' "${lists[@]:1}" | grep -c ":$cpu\$")
+if [[ $HV_BACKEND == proc && -z $child ]]; then
+	not_ok "--cpus=$cpu: no guest process found"
+elif ((${#lists[@]} >= 3 && pinned == ${#lists[@]} - 1)) && [[ $main != "$cpu" || $(nproc) == 1 ]]; then
+	ok "--cpus=$cpu: the vCPU thread, the disk's thread and the guest keep to CPU $cpu" \
+		"(${lists[*]})"
+else
+	not_ok "--cpus=$cpu: CPUs allowed: ${lists[*]}"
+fi
+hv_case "--cpus: a CPU hv may not run on is refused" 64 "--cpus=1023: hv may not run on CPU 1023" \
+	-- --cpus=1023 "$HELLO"
+hv_case "--cpus: not a list" 64 "--cpus=1,x: not a CPU list (try 0, 2-3 or 0,2-3)" \
+	-- --cpus=1,x "$HELLO"
+
 # A stop signal ends the VM cleanly: hv says so, prints --stats, and exits with 128 + signal.
 "$HV" --stats "$B/tests/integration/sleeper.img" >"$TMP/sig.out" 2>&1 &
 pid=$!

@@ -4,6 +4,7 @@
  * image and global ones among any domain's, --config files (quotes, comments,
  * their domains first), and every refusal's message and exit code.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -304,12 +305,40 @@ static void test_trace(void)
 	unlink(path);
 }
 
+/* --cpus: lists and ranges into a set, counted once each; what is not a list refused. */
+static void test_cpus(void)
+{
+	struct hv_cpus set;
+
+	CHECK_EQ(PARSE("--cpus=0,2-4,3", "img"), 0);
+	CHECK_EQ(c.dom[0].cpus.count, 4);
+	CHECK_EQ(c.dom[0].cpus.bits[0], 0x1dull);
+	CHECK_STR_EQ(c.dom[0].cpus.arg, "0,2-4,3");
+	CHECK_EQ(PARSE("--cpus=1", "a", "::", "b"), 0);
+	CHECK_EQ(c.dom[0].cpus.count, 1);
+	CHECK_EQ(c.dom[1].cpus.count, 0); /* a domain's option, not a global one */
+	CHECK_EQ(parse_cpus("1023", &set), 0);
+	CHECK_EQ(set.bits[15], 1ull << 63);
+	CHECK_EQ(parse_cpus("64-65", &set), 0);
+	CHECK_EQ(set.bits[1], 3ull);
+	CHECK_EQ(parse_cpus("1024", &set), -ERANGE);
+	CHECK_EQ(parse_cpus("0-99999999999", &set), -ERANGE);
+	static const char *const bad[] = { "", ",", "0,", ",0", "1-", "-1", "3-2", "0x1", "a", "1 2",
+					   "1--2", "0-1-2" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(parse_cpus(bad[i], &set), -EINVAL);
+	refused(PARSE("--cpus=2-1", "img"), HV_EXIT_USAGE, "--cpus=2-1: not a CPU list");
+	refused(PARSE("--cpus=4096", "img"), HV_EXIT_USAGE, "--cpus=4096: CPU numbers go up to 1023");
+	refused(PARSE("--cpus", "img"), HV_EXIT_USAGE, "--cpus=img: not a CPU list");
+}
+
 int main(void)
 {
 	test_one_domain();
 	test_domains();
 	test_backend();
 	test_trace();
+	test_cpus();
 	test_help_version();
 	test_refusals();
 	test_split();
