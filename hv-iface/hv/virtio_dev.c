@@ -200,14 +200,14 @@ static bool poll_avail(struct virtio_dev *d, unsigned q)
 		/*
 		 * A host side that can deliver (a NIC's tap with receive buffers
 		 * posted) is served meanwhile, so a frame does not wait out the
-		 * watch of the other queue; that read, or a yield, is also the
-		 * one system call that lets the driver have this CPU on a host
-		 * with more threads than CPUs.
+		 * watch of the other queue. The yield lets the driver (or the
+		 * sender) have this CPU on a host with more threads than CPUs:
+		 * without it, after the tap's read, one TCP stream into a guest
+		 * on proc ran at 10.4-10.8 Gbit/s against 11.0-13.8 with it.
 		 */
 		if (d->host_polled)
 			d->be->host_ready(d);
-		else
-			sched_yield();
+		sched_yield();
 	} while (hv_now_ns() < until);
 	d->polls_idle++;
 	return false;
