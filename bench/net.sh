@@ -9,9 +9,10 @@
 #          (memory only) on hv and QEMU, and against redis-server (no persistence) natively
 # hv runs on every backend it has here (kvm where /dev/kvm is usable, proc always). The clients
 # run in a namespace of this script's own; each round runs every target once, alternating; the
-# summary is the median over RUNS rounds.
+# summary is the median over RUNS rounds, for each placement of servers and clients (below).
 # Usage: bench/net.sh BUILD_DIR   (RUNS=n rounds, default 3; SECONDS_PER=n wrk duration;
-#        BACKENDS="kvm proc" to choose the backends)
+#        BACKENDS="kvm proc" to choose the backends; PLACEMENTS="split unpinned", the default
+#        with two CPUs or more, or either alone)
 set -euo pipefail
 
 B=$1
