@@ -36,6 +36,12 @@ struct platform {
 	 */
 	uint64_t idle_poll_ns;
 	/*
+	 * How long it polls when no completion is owed (traffic that may or may
+	 * not come), in ns: a few microseconds, less than a block and a wake-up
+	 * cost, so that a server's next request often needs neither; 0 for none.
+	 */
+	uint64_t idle_spin_ns;
+	/*
 	 * Paravirtual operations (libos/pv/): make hypercall HV_CALL_EVTCHN_OP,
 	 * HV_CALL_GNTTAB_OP or HV_CALL_STORE with its argument block (hv_abi.h),
 	 * whose own fields carry the result. NULL where the platform has none

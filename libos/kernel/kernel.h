@@ -30,8 +30,9 @@ void fs_init(void) __attribute__((weak));
 /*
  * A driver is owed n more (or, negative, fewer) completions that the device
  * will send within microseconds (a disk request in flight). While any is
- * owed, an idle vCPU polls for events a little before it blocks; otherwise
- * it blocks at once, and leaves the CPU to whoever will send it something.
+ * owed, an idle vCPU polls for events a while before it blocks (the
+ * platform's idle_poll_ns); otherwise only a few microseconds
+ * (idle_spin_ns), and leaves the CPU to whoever will send it something.
  */
 void sched_owed(int n);
 

@@ -174,20 +174,22 @@ void sched_owed(int n)
 }
 
 /*
- * Nothing can run until an event or the deadline: if a driver is owed a
- * completion, poll for an event a little while (the platform says how
- * long), then block in the platform. Returns after either; the caller
- * dispatches and looks again. Polling for traffic that may never come
- * takes the CPU from its sender, where CPUs are few: measured on a 2-CPU
- * host, one TCP stream into a guest ran at 1.9-2.0 Gbit/s with a 200 us
- * poll on every idle and 2.7-2.8 Gbit/s without (lwIP's 128 KiB window);
- * with the 512 KiB window the poll halved the exits and gained nothing
- * (7.4-8.1 against 7.3-8.8 Gbit/s).
+ * Nothing can run until an event or the deadline: poll for an event a
+ * little while, long if a driver is owed a completion, a few microseconds
+ * if not (the platform says how long each), then block in the platform.
+ * Returns after either; the caller dispatches and looks again. Polling
+ * long for traffic that may never come takes the CPU from its sender,
+ * where CPUs are few: measured on a 2-CPU host, one TCP stream into a
+ * guest ran at 1.9-2.0 Gbit/s with a 200 us poll on every idle and 2.7-2.8
+ * Gbit/s without (lwIP's 128 KiB window); with the 512 KiB window the poll
+ * halved the exits and gained nothing (7.4-8.1 against 7.3-8.8 Gbit/s).
  */
 static void idle(uint64_t deadline)
 {
-	if (platform->idle_poll_ns && owed > 0) {
-		uint64_t now = clock_monotonic_ns(), until = now + platform->idle_poll_ns;
+	uint64_t poll_ns = owed > 0 ? platform->idle_poll_ns : platform->idle_spin_ns;
+
+	if (poll_ns) {
+		uint64_t now = clock_monotonic_ns(), until = now + poll_ns;
 
 		if (until > deadline)
 			until = deadline;
