@@ -29,7 +29,6 @@
 struct virtio_net {
 	struct virtio_dev dev;
 	int tap_fd;
-	bool rx_armed; /* the I/O thread polls the tap: there may be RX buffers */
 	char ifname[IFNAMSIZ];
 	uint8_t mac[6];
 	uint64_t rx_dropped, tx_dropped, tx_refused;
@@ -55,8 +54,8 @@ static struct virtio_net *to_net(const struct virtio_dev *d)
 /* Poll the tap only while frames can go somewhere; else they wait in the kernel's queue. */
 static void rx_arm(struct virtio_net *n, bool on)
 {
-	if (n->rx_armed != on && virtio_dev_poll_host(&n->dev, on) == 0)
-		n->rx_armed = on;
+	if (n->dev.host_polled != on)
+		virtio_dev_poll_host(&n->dev, on);
 }
 
 /*
